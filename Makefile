@@ -1,0 +1,36 @@
+# The README's two commands: `make demo` and `make test`. Both create .venv when missing and install
+# what they need, so they work on a fresh machine with only Python 3.11+.
+
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+
+.PHONY: demo test soak bench lint typecheck clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "okr-sync needs Python 3.11 or newer on PATH" >&2; exit 2; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/okr-sync demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not soak and not bench"
+
+soak: $(STAMP)
+	$(BIN)/python -m pytest -m soak
+
+bench: $(STAMP)
+	$(BIN)/python -m pytest -m bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check config mapping connectors sync sandbox tests
+	$(BIN)/mypy config mapping
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,171 @@
+"""The configuration admins write (``okr-sync.yaml``), as typed models.
+
+Every setting has a description (the README's configuration reference is generated from them) and
+can be overridden from the environment as ``OKRSYNC_<PATH>`` with ``__`` between levels.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from config.trackers import Strict, Tracker
+from config.types import Duration
+
+
+class StateSettings(Strict):
+    """Where okr-sync keeps its state (never secrets)."""
+
+    url: str = Field("sqlite:///okr-sync.db", description="SQLAlchemy URL: sqlite:///file.db or postgresql+psycopg://…")
+
+
+class ScheduleSettings(Strict):
+    """When cycles run."""
+
+    interval: Duration = Field(timedelta(minutes=5), description="Incremental cycle interval.")
+    reconcile: Duration = Field(timedelta(hours=24), description="Full re-read catching deletions and unlinking.")
+    debounce: Duration = Field(timedelta(seconds=2), description="Webhook bursts within this wait are merged.")
+    checkin: str | None = Field(None, description='Post check-ins automatically, e.g. "mon 09:00".')
+    timezone: str = Field("UTC", description="Time zone of the check-in schedule and of reports.")
+
+
+class ServerSettings(Strict):
+    """The daemon's HTTP endpoints."""
+
+    listen: str = Field("127.0.0.1:8080", description="host:port for /healthz /readyz /metrics /webhooks/<tracker>.")
+    max_body_bytes: int = Field(1_048_576, gt=0, description="Webhook bodies above this size get 413.")
+
+
+class Cycle(Strict):
+    """A planning cycle: a quarter or a year."""
+
+    id: str
+    start: date
+    end: date = Field(description="Last day of the cycle (inclusive).")
+
+
+class HomeRef(Strict):
+    """The tracker item where a KR's or objective's status is written."""
+
+    tracker: str = Field(description="Name of a configured tracker.")
+    key: str | None = Field(None, description="Jira issue key.")
+    project: str | int | None = Field(None, description="GitLab project path or id.")
+    iid: int | None = Field(None, description="GitLab issue iid.")
+    task: str | None = Field(None, description="Planner task id.")
+
+
+class MetricSource(Strict):
+    """Where a metric's current value comes from when not typed in manually."""
+
+    tracker: str
+    sum_field: str | None = None
+    max_field: str | None = None
+    last_field: str | None = None
+    count: Literal["todo", "in_progress", "done", "cancelled"] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> MetricSource:
+        given = [k for k in ("sum_field", "max_field", "last_field", "count") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a metric source needs exactly one of sum_field, max_field, last_field, count")
+        return self
+
+
+class MetricMeasure(Strict):
+    """Baseline → target measured by a number (increasing or decreasing)."""
+
+    type: Literal["metric"]
+    baseline: float
+    target: float
+    stretch: float | None = Field(None, description="Optional stretch value beyond the target.")
+    unit: str | None = None
+    source: Annotated[
+        Annotated[Literal["manual"], Tag("Manual")] | Annotated[MetricSource, Tag("TrackerSource")],
+        Discriminator(lambda v: "Manual" if isinstance(v, str) else "TrackerSource"),
+    ] = Field("manual", description='"manual" (typed by the owner) or {tracker, sum_field|max_field|last_field|count}.')
+
+
+class CompletionMeasure(Strict):
+    """Share of linked work done."""
+
+    type: Literal["completion"]
+    weight: Literal["count", "points", "estimate"] = "count"
+    partial_credit: float = Field(0.0, ge=0, le=1, description="Credit for an in-progress item (0–1).")
+
+
+class KeyResult(Strict):
+    """A Key Result: an outcome with an owner and a measure."""
+
+    id: str
+    title: str
+    owner: str | None = None
+    department: str | None = None
+    kind: Literal["value", "quality", "deliverable"] = "value"
+    measure: Annotated[MetricMeasure | CompletionMeasure, Field(discriminator="type")]
+    home: HomeRef | None = None
+    weight: float = Field(1.0, gt=0)
+    confidence: int | None = Field(None, ge=0, le=10)
+    objectives: list[str] = Field(default_factory=list, description="Further objectives this KR serves.")
+
+
+class Objective(Strict):
+    """An Objective: the change wanted and why it matters."""
+
+    id: str
+    cycle: str
+    title: str
+    why: str | None = None
+    owner: str | None = None
+    departments: list[str] = Field(default_factory=list)
+    weight: float = Field(1.0, gt=0)
+    parents: list[str] = Field(default_factory=list)
+    home: HomeRef | None = None
+    key_results: list[KeyResult] = Field(default_factory=list)
+
+
+class DiscoverRule(Strict):
+    """KRs defined in a tracker itself (e.g. Jira issues of type "Key Result")."""
+
+    tracker: str
+    jql: str | None = None
+    fields: dict[str, str] = Field(default_factory=dict, description="objective, baseline, target, kind, …")
+
+
+class Settings(BaseSettings):
+    """The whole okr-sync configuration."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid", env_prefix="OKRSYNC_", env_nested_delimiter="__", frozen=True,
+    )
+
+    state: StateSettings = Field(default_factory=StateSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    trackers: dict[str, Tracker] = Field(default_factory=dict)
+    cycles: list[Cycle] = Field(default_factory=list)
+    objectives: list[Objective] = Field(default_factory=list)
+    discover: list[DiscoverRule] = Field(default_factory=list)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only the merged data the loader passes in: it applies environment overrides itself."""
+        return (init_settings,)
+
+    def key_results(self) -> list[tuple[Objective, KeyResult]]:
+        """Every KR with the objective it is defined under."""
+        return [(o, kr) for o in self.objectives for kr in o.key_results]
+
+
+def dump_public(settings: Settings) -> dict[str, Any]:
+    """The settings as JSON-ready data with every secret masked."""
+    return settings.model_dump(mode="json")

@@ -1,0 +1,135 @@
+"""Reading the YAML file: values with the line each came from, and ``${NAME}`` interpolation.
+
+Line numbers let every validation problem point at the admin's file (``okr-sync.yaml:42``). The
+loader keeps YAML's safe types and records, for each key path, the line where its value starts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from config.errors import ConfigurationError, Problem
+
+KeyPath = tuple[str | int, ...]
+_VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass
+class SourceDocument:
+    """A parsed configuration file: plain data plus the line of every key path."""
+
+    data: dict[str, Any]
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+    file: str | None = None
+    unset: list[tuple[KeyPath, str]] = field(default_factory=list)
+    bad_values: list[Problem] = field(default_factory=list)
+
+    def line_of(self, path: KeyPath) -> int | None:
+        """The line of ``path`` or of its nearest ancestor that the file contains."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+
+def read_file(path: Path) -> str:
+    """Read the configuration text, turning every file-system mishap into one clear problem."""
+    shown = str(path)
+    if not path.exists():
+        raise ConfigurationError(
+            [Problem("", "configuration file not found; create it or pass --config PATH "
+                         "(or set OKRSYNC_CONFIG)", file=shown)]
+        )
+    if path.is_dir():
+        raise ConfigurationError([Problem("", "is a directory, not a configuration file; "
+                                              "pass the YAML file itself with --config", file=shown)])
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            [Problem("", f"is not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=shown)]
+        ) from None
+    except OSError as exc:
+        raise ConfigurationError([Problem("", f"cannot be read: {exc.strerror}", file=shown)]) from None
+
+
+def parse(text: str, *, file: str | None = None, environ: Mapping[str, str] | None = None) -> SourceDocument:
+    """Parse YAML text into a :class:`SourceDocument`, interpolating ``${NAME}`` from ``environ``."""
+    env = os.environ if environ is None else environ
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigurationError(
+            [Problem("", f"malformed YAML: {reason}; check indentation and quoting", line=line, file=file)]
+        ) from None
+    if node is None:
+        raise ConfigurationError(
+            [Problem("", "the configuration file is empty; start from examples/okr-sync.yaml", file=file)]
+        )
+    doc = SourceDocument(data={}, file=file)
+    value = _build(node, (), doc, env)
+    if not isinstance(value, dict):
+        raise ConfigurationError(
+            [Problem("", "the top level must be a mapping of sections (state, trackers, objectives, …)",
+                     line=node.start_mark.line + 1, file=file)]
+        )
+    doc.data = value
+    return doc
+
+
+def _build(node: yaml.Node, path: KeyPath, doc: SourceDocument, env: Mapping[str, str]) -> Any:
+    doc.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = yaml.safe_load(yaml.serialize(key_node)) if not isinstance(key_node, yaml.ScalarNode) \
+                else _scalar(key_node)
+            key = str(key)
+            child = (*path, key)
+            if key in result:
+                doc.lines[child] = key_node.start_mark.line + 1
+                raise ConfigurationError([Problem(".".join(map(str, child)),
+                                                  "key given twice in the same mapping; keep one",
+                                                  line=key_node.start_mark.line + 1, file=doc.file)])
+            doc.lines[child] = key_node.start_mark.line + 1
+            result[key] = _build(value_node, child, doc, env)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, (*path, i), doc, env) for i, item in enumerate(node.value)]
+    try:
+        value = _scalar(node)
+    except ValueError as exc:  # PyYAML builds dates eagerly: 2026-13-01 fails here
+        doc.bad_values.append(Problem(".".join(map(str, path)), f"'{node.value}' is not a valid date ({exc}); "
+                                      "write dates as YYYY-MM-DD", line=node.start_mark.line + 1, file=doc.file))
+        return node.value
+    if isinstance(value, str) and "$" in value:
+        return _interpolate(value, path, doc, env)
+    return value
+
+
+def _scalar(node: yaml.Node) -> Any:
+    return yaml.safe_load(yaml.serialize(node)) if node.tag != "tag:yaml.org,2002:str" else node.value
+
+
+def _interpolate(value: str, path: KeyPath, doc: SourceDocument, env: Mapping[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "$"
+        if name not in env:
+            doc.unset.append((path, name))
+            return ""
+        return env[name]
+
+    return _VAR.sub(replace, value)
