@@ -44,12 +44,16 @@ def planned_vs_executed(items: Iterable[WorkItem], week: str) -> WeekExecution:
     executed: list[str] = []
     unplanned: list[str] = []
     for item in items:
-        if is_planned_for(item, week, monday, sunday):
+        status = item.status
+        if status is _CANCELLED:
+            continue
+        due = item.due
+        if item.planned_week == week or (due is not None and monday <= due <= sunday):
             planned.append(item.key)
-            if done_by(item, end):
+            if status is _DONE and (item.completed is None or item.completed < end):
                 executed.append(item.key)
         elif (
-            item.status is _DONE
+            status is _DONE
             and item.completed is not None
             and start <= item.completed < end
         ):

@@ -1,19 +1,25 @@
-"""ISO 8601 weeks as strings (``2026-W53``) and their bounds, including week 53 and year boundaries."""
+"""ISO 8601 weeks as strings (``2026-W53``) and their bounds, including week 53 and year boundaries.
+
+The functions are pure and memoised (recomputing thousands of KRs asks for the same few weeks).
+"""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import UTC, date, datetime, time, timedelta
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
+@lru_cache(maxsize=4096)
 def iso_week(d: date) -> str:
     """ISO week containing ``d``: ``iso_week(date(2027, 1, 1)) == "2026-W53"``."""
     year, week, _ = d.isocalendar()
     return f"{year:04d}-W{week:02d}"
 
 
+@lru_cache(maxsize=4096)
 def parse_week(week: str) -> tuple[int, int]:
     """Split ``YYYY-Www`` into (year, week), checking that the week exists in that ISO year."""
     match = _WEEK.match(week)
@@ -30,6 +36,7 @@ def parse_week(week: str) -> tuple[int, int]:
     return year, number
 
 
+@lru_cache(maxsize=4096)
 def week_bounds(week: str) -> tuple[date, date]:
     """Monday and Sunday (inclusive) of an ISO week."""
     year, number = parse_week(week)
@@ -37,21 +44,25 @@ def week_bounds(week: str) -> tuple[date, date]:
     return monday, monday + timedelta(days=6)
 
 
+@lru_cache(maxsize=4096)
 def week_end_utc(week: str) -> datetime:
     """First instant after the week (next Monday 00:00 UTC): "done by the week's end" means before it."""
     return datetime.combine(week_bounds(week)[1] + timedelta(days=1), time.min, tzinfo=UTC)
 
 
+@lru_cache(maxsize=4096)
 def week_start_utc(week: str) -> datetime:
     """Monday 00:00 UTC of the week."""
     return datetime.combine(week_bounds(week)[0], time.min, tzinfo=UTC)
 
 
+@lru_cache(maxsize=4096)
 def next_week(week: str) -> str:
     """The ISO week after ``week`` (``2026-W53`` → ``2027-W01``)."""
     return iso_week(week_bounds(week)[0] + timedelta(days=7))
 
 
+@lru_cache(maxsize=4096)
 def previous_week(week: str) -> str:
     """The ISO week before ``week`` (``2027-W01`` → ``2026-W53``)."""
     return iso_week(week_bounds(week)[0] - timedelta(days=7))
