@@ -48,7 +48,7 @@ def _measure(rng: random.Random) -> Measure:
 
 def build(krs: int, items: int, seed: int) -> tuple[list[Objective], list[KeyResult], list[WorkItem]]:
     """Objectives (5 KRs each), KRs and items, deterministic for a seed."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - seeded synthetic data, not security
     objectives = [
         Objective(f"O{i}", f"Objective {i}", "why" if i % 9 else None, f"owner{i}", CYCLE.id, (f"D{i % 7}",))
         for i in range(max(1, krs // 5))

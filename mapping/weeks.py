@@ -6,8 +6,8 @@ The functions are pure and memoised (recomputing thousands of KRs asks for the s
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
