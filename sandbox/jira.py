@@ -1,0 +1,263 @@
+"""Jira emulator (REST v2; v3 and ``latest`` for reads), Cloud or Server, for the unmodified ``jira`` library.
+
+Mounted by the sandbox core under ``/jira``; every absolute URL it returns (issue ``self``,
+``baseUrl``) is built from the request's host and mount, so it works on any port.
+
+Behaviour worth knowing (see also :mod:`sandbox.jira_fixture` for the fixture format):
+
+- **Deployment.** ``deployment: Cloud`` (default) serves ``/search/jql`` (``nextPageToken``, no
+  ``total``; ``/search`` answers 410 like Cloud now does), ``/issue/{key}/changelog`` and custom
+  field contexts/options, and shows users by ``accountId``. ``Server`` serves ``/search``
+  (``startAt``/``maxResults`` capped at 1000 and echoed/``total``; ``/search/jql`` is 404) and shows
+  users by ``name``/``key``.
+- **Auth.** Basic (``user``-name or e-mail + token) or ``Authorization: Bearer <token>``. No
+  credentials: only ``serverInfo`` answers (as on a real site), everything else 401 in Jira's shape
+  (Cloud adds ``WWW-Authenticate``, Server ``X-Seraph-LoginReason``); wrong credentials: 401 always.
+  A ``read_only`` user gets 403 on every write.
+- **Time.** Stamps are rendered in the requesting user's ``timeZone``; JQL date literals are read in
+  that zone too (``set_time_zone`` changes a user's zone, e.g. the bot's, for tests).
+- **Workflow.** To Do → In Progress → Done, every status reachable from every other by a transition
+  named after its target (ids 11, 21, 31). **Flagged** is the custom field "Flagged" (Jira
+  Software's multi-checkbox, option "Impediment"), not a status.
+- **JQL.** A real subset (:mod:`sandbox.jql`); anything else is a 400
+  ``{"errorMessages": ["Error in the JQL Query: ..."], "errors": {}}`` — never a silent wrong answer.
+  Custom text fields support ``~`` only (like Jira); use select or number fields for ``=``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from sandbox.clock import SandboxClock
+from sandbox.jira_api_issues import IssueApi
+from sandbox.jira_api_meta import MetaApi
+from sandbox.jira_fixture import build_state
+from sandbox.jira_http import Call
+from sandbox.jira_model import JiraApiError, User
+from sandbox.jira_render import Renderer, jira_time
+
+READ, WRITE = ("GET",), ("POST", "PUT", "DELETE")
+# (template relative to /rest/api/{v}, methods, handler name, v3 allowed)
+ROUTES: list[tuple[str, tuple[str, ...], str, bool]] = [
+    ("/serverInfo", ("GET",), "server_info", True),
+    ("/myself", ("GET",), "myself", True),
+    ("/user/search", ("GET",), "user_search", True),
+    ("/user", ("GET",), "user_get", True),
+    ("/field", ("GET",), "field_list", True),
+    ("/field", ("POST",), "field_create", False),
+    ("/field/{fieldId}/context", ("GET",), "context_list", True),
+    ("/field/{fieldId}/context", ("POST",), "context_create", False),
+    ("/field/{fieldId}/context/{contextId}/option", ("GET",), "option_list", True),
+    ("/field/{fieldId}/context/{contextId}/option", ("POST",), "option_create", False),
+    ("/field/{fieldId}/context/{contextId}/option", ("PUT",), "option_update", False),
+    ("/customFieldOption/{id}", ("GET",), "option_get", True),
+    ("/project", ("GET",), "project_list", True),
+    ("/project/{projectIdOrKey}", ("GET",), "project_get", True),
+    ("/project/{projectIdOrKey}/statuses", ("GET",), "project_statuses", True),
+    ("/issuetype", ("GET",), "issue_types", True),
+    ("/status", ("GET",), "statuses", True),
+    ("/issueLinkType", ("GET",), "link_types", True),
+    ("/search", ("GET", "POST"), "search_server", True),
+    ("/search/jql", ("GET", "POST"), "search_cloud", True),
+    ("/issue", ("POST",), "issue_create", False),
+    ("/issue/{issueIdOrKey}", ("GET",), "issue_get", True),
+    ("/issue/{issueIdOrKey}", ("PUT",), "issue_edit", False),
+    ("/issue/{issueIdOrKey}", ("DELETE",), "issue_delete", False),
+    ("/issue/{issueIdOrKey}/transitions", ("GET",), "transitions_list", True),
+    ("/issue/{issueIdOrKey}/transitions", ("POST",), "transition_do", False),
+    ("/issue/{issueIdOrKey}/comment", ("GET",), "comment_list", True),
+    ("/issue/{issueIdOrKey}/comment", ("POST",), "comment_add", False),
+    ("/issue/{issueIdOrKey}/comment/{id}", ("GET",), "comment_get", True),
+    ("/issue/{issueIdOrKey}/comment/{id}", ("PUT",), "comment_edit", False),
+    ("/issue/{issueIdOrKey}/comment/{id}", ("DELETE",), "comment_delete", False),
+    ("/issue/{issueIdOrKey}/changelog", ("GET",), "changelog", True),
+    ("/issueLink", ("POST",), "link_create", False),
+    ("/issueLink/{linkId}", ("GET",), "link_get", True),
+    ("/issueLink/{linkId}", ("DELETE",), "link_delete", False),
+]
+SEARCH_READS = {"search_server", "search_cloud"}
+UNAUTHENTICATED = "You are not authenticated. Authentication required to perform this operation."
+FORBIDDEN = {
+    "issue_create": "You do not have permission to create issues in this project.",
+    "comment_add": "You do not have the permission to comment on this issue.",
+    "comment_edit": "You do not have permission to edit this comment.",
+    "comment_delete": "You do not have permission to delete this comment.",
+    "transition_do": "You do not have permission to transition this issue.",
+    "field_create": "Only Jira administrators can access this resource.",
+}
+
+
+def _url_map() -> Map:
+    rules = []
+    for template, methods, handler, v3 in ROUTES:
+        path = template.replace("{", "<").replace("}", ">")
+        versions = "'2', 'latest', '3'" if v3 else "'2', 'latest'"
+        rules.append(Rule(f"/rest/api/<any({versions}):api>{path}", methods=list(methods),
+                          endpoint=(handler, template)))
+    return Map(rules, strict_slashes=False, merge_slashes=False)
+
+
+class JiraEmulator(IssueApi, MetaApi):
+    """A WSGI Jira (Cloud or Server) over a fixture; see the module docstring."""
+
+    mount: ClassVar[str] = "/jira"
+
+    def __init__(self, clock: SandboxClock, fixture: dict[str, Any] | None = None, *,
+                 deployment: str | None = None, bot_time_zone: str | None = None, **_: Any) -> None:
+        self.clock = clock
+        self.state = build_state(fixture, clock.now(), deployment)
+        self._lock = threading.RLock()
+        self._urls = _url_map()
+        if bot_time_zone:
+            self.set_time_zone("okr-bot", bot_time_zone)
+
+    @property
+    def deployment(self) -> str:
+        """``"Cloud"`` or ``"Server"``."""
+        return self.state.deployment
+
+    def set_time_zone(self, user_name: str, time_zone: str) -> None:
+        """Change a user's time zone (IANA name), e.g. to test minute-resolution JQL in another zone."""
+        try:
+            ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {time_zone!r}; use an IANA name like Europe/Berlin") from None
+        with self._lock:
+            user = self.state.user(user_name)
+            if user is None:
+                raise ValueError(f"no Jira user {user_name!r} in this sandbox")
+            user.time_zone = time_zone
+
+    # --- WSGI -----------------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Answer one request (serialised: the state is not thread-safe)."""
+        request = Request(environ)
+        with self._lock:
+            response = self._respond(request, environ)
+        return response(environ, start_response)
+
+    def _respond(self, request: Request, environ: dict[str, Any]) -> Response:
+        adapter = self._urls.bind_to_environ(environ)
+        try:
+            (handler, template), values = adapter.match()
+        except MethodNotAllowed:
+            environ["sandbox.route"] = "/{unmatched}"
+            return _error(JiraApiError(405, f"Method {request.method} is not allowed on {request.path}."))
+        except NotFound:
+            environ["sandbox.route"] = "/{unmatched}"
+            return _error(JiraApiError(404, f"null for uri: {request.path}"))
+        api = values.pop("api")
+        environ["sandbox.route"] = f"/rest/api/{api}{template}"
+        try:
+            user = self._authenticate(request, handler)
+            writes = request.method in WRITE and handler not in SEARCH_READS
+            if writes and user is not None and user.read_only:
+                raise JiraApiError(403, FORBIDDEN.get(handler, "You do not have permission to edit issues "
+                                                               "in this project."))
+            now = self.clock.tick() if writes else self.clock.now()
+            base = request.host_url.rstrip("/") + request.script_root
+            call = Call(request, self.state, user, Renderer(self.state, base, api, user), now)
+            result = getattr(self, handler)(call, **values)
+        except JiraApiError as exc:
+            return _error(exc)
+        status, body = result if isinstance(result, tuple) else (200, result)
+        if body is None:
+            return Response(status=status)
+        return Response(json.dumps(body), status=status, content_type="application/json; charset=utf-8")
+
+    def _authenticate(self, request: Request, handler: str) -> User | None:
+        header = request.headers.get("Authorization", "")
+        if not header:
+            if handler == "server_info":
+                return None
+            raise self._unauthorized()
+        scheme, _, credentials = header.partition(" ")
+        user = None
+        if scheme.lower() == "bearer":
+            user = self.state.user_by_token(credentials.strip())
+        elif scheme.lower() == "basic":
+            try:
+                login, _, secret = base64.b64decode(credentials.strip()).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                login, secret = "", ""
+            found = self.state.user_by_login(login)
+            user = found if found is not None and found.token and found.token == secret else None
+        if user is None:
+            raise self._unauthorized()
+        return user
+
+    def _unauthorized(self) -> JiraApiError:
+        if self.state.cloud:
+            headers = {"WWW-Authenticate": 'Basic realm="protected-area"'}
+        else:
+            headers = {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED", "WWW-Authenticate": "OAuth realm=\"jira\""}
+        return JiraApiError(401, UNAUTHENTICATED, headers=headers)
+
+    # --- inspection -----------------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """The full state, JSON-serialisable (tokens left out), times in UTC Jira format."""
+        with self._lock:
+            s = self.state
+            return {
+                "deployment": s.deployment,
+                "users": [{"name": u.name, "accountId": u.account_id, "displayName": u.display_name,
+                           "email": u.email, "timeZone": u.time_zone, "read_only": u.read_only} for u in s.users],
+                "projects": [{"id": p.id, "key": p.key, "name": p.name,
+                              "issue_types": [s.issue_type(t).name for t in p.type_ids]} for p in s.projects],
+                "fields": [{"id": f.id, "name": f.name, "type": f.kind,
+                            "contexts": [{"id": c.id, "name": c.name, "projectIds": c.project_ids,
+                                          "options": [dict(o) for o in c.options]} for c in f.contexts]}
+                           for f in s.fields],
+                "issues": [_issue_snapshot(s, i) for i in s.issues.values()],
+                "links": [{"id": lk.id, "type": next(t.name for t in s.link_types if t.id == lk.type_id),
+                           "from": s.issues[lk.source_id].key, "to": s.issues[lk.target_id].key}
+                          for lk in s.links],
+            }
+
+
+def _issue_snapshot(s: Any, i: Any) -> dict[str, Any]:
+    def t(when: Any) -> str | None:
+        return jira_time(when, "UTC") if when else None
+
+    custom = {}
+    for f in s.fields:
+        value = i.custom.get(f.id)
+        if isinstance(value, dict):
+            value = value["value"]
+        elif isinstance(value, list):
+            value = [o["value"] for o in value]
+        elif value is not None and f.kind == "datetime":
+            value = t(value)
+        custom[f.name] = value
+    return {"id": i.id, "key": i.key, "type": s.issue_type(i.type_id).name, "summary": i.summary,
+            "description": i.description, "status": s.status(i.status_id).name, "labels": list(i.labels),
+            "assignee": i.assignee, "reporter": i.reporter,
+            "duedate": i.duedate.isoformat() if i.duedate else None,
+            "parent": s.issues[i.parent_id].key if i.parent_id else None,
+            "resolution": s.resolution(i.resolution_id).name if i.resolution_id else None,
+            "resolutiondate": t(i.resolutiondate), "created": t(i.created), "updated": t(i.updated),
+            "fields": custom,
+            "comments": [{"id": c.id, "author": c.author, "body": c.body, "created": t(c.created),
+                          "updated": t(c.updated)} for c in i.comments],
+            "changelog": [{"id": h.id, "author": h.author, "created": t(h.created), "items": h.items}
+                          for h in i.histories]}
+
+
+def _error(exc: JiraApiError) -> Response:
+    body = json.dumps({"errorMessages": exc.messages, "errors": exc.errors})
+    response = Response(body, status=exc.status, content_type="application/json; charset=utf-8")
+    for name, value in exc.headers.items():
+        response.headers[name] = value
+    return response
