@@ -17,7 +17,7 @@ from mapping.model import KrStatusValue
 from mapping.results import CheckIn, Finding, ItemRef, KrStatus, ObjectiveStatus, WeekExecution
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+\-!|~@%&:])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+\-!|~@&:])")
 _JIRA_SPECIAL = re.compile(r"([\\*_?\-+^~{}\[\]|!#()])")
 _DEFUSE = re.compile(r"okr-sync(?=:)", re.IGNORECASE)
 
