@@ -294,10 +294,7 @@ class Sandbox:
             section = sections.get(name)
             kwargs: dict[str, Any] = {}
             if name == "jira" and self._jira_deployment:
-                if section is None:
-                    kwargs["deployment"] = self._jira_deployment
-                else:
-                    section["deployment"] = self._jira_deployment
+                kwargs["deployment"] = self._jira_deployment
             if name == "planner":
                 kwargs["token_ok"] = self.tokens.token_ok
             emulators[name] = factory(self.clock, section, **kwargs)
@@ -367,7 +364,10 @@ class Sandbox:
         plan_id = getattr(graph, "default_plan_id", None)
         if isinstance(plan_id, str):
             return plan_id
-        wanted = ((self._fixture.get("meta") or {}).get("planner") or {}).get("plan")
+        planner_meta = (self._fixture.get("meta") or {}).get("planner") or {}
+        if isinstance(planner_meta.get("plan_id"), str):
+            return str(planner_meta["plan_id"])
+        wanted = planner_meta.get("plan")
         plans = graph.snapshot().get("plans") or []
         if isinstance(plans, dict):
             plans = [{"id": key, **(val if isinstance(val, dict) else {})} for key, val in plans.items()]
