@@ -10,6 +10,7 @@ from mapping_factories import DONE, Q4, TODO, day, item, kr
 
 from mapping import (
     KrStatusValue,
+    ManualValue,
     Marker,
     MetricMeasure,
     Objective,
@@ -38,7 +39,6 @@ def objective(oid: str = "O1", **kw: object) -> Objective:
 def _status(kr_id: str, progress: float):
     """A KrStatus with a given progress, from a manual metric 0 → 100."""
     key_result = kr(MetricMeasure(0, 100), id=kr_id)
-    from mapping import ManualValue
     return kr_status(key_result, Q4, [], now=NOW, manual=ManualValue(progress * 100, "x", day(45)))
 
 
@@ -204,5 +204,5 @@ def test_marker_construction_and_encoding():
     assert decode_id(encode_id("Ação|}")) == "Ação|}"
     with pytest.raises(ValueError, match="id is empty"):
         status_marker("")
-    with pytest.raises(ValueError, match="ISO year 2027 has weeks 01..52"):
+    with pytest.raises(ValueError, match=r"ISO year 2027 has weeks 01\.\.52"):
         checkin_marker("KR1", "2027-W53")
