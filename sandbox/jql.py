@@ -284,7 +284,7 @@ def parse(jql: str) -> Query:
 
 # --- binding and evaluation -----------------------------------------------------------------------
 
-EQUALITY_KINDS = {"id", "string", "option", "user", "labels"}
+EQUALITY_KINDS = {"id", "option", "user", "labels"}
 ORDERED_KINDS = {"date", "number"}
 TEXT_KINDS = {"text"}
 
