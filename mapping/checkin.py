@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from mapping.execution import planned_vs_executed
+from mapping.execution import is_planned_for, planned_vs_executed
 from mapping.model import KeyResult, StatusCategory, WorkItem
 from mapping.results import CheckIn, ItemRef, KrStatus
 from mapping.weeks import next_week, week_bounds, week_end_utc, week_start_utc
@@ -54,7 +54,7 @@ def compose_checkin(
     monday, sunday = week_bounds(upcoming)
     by_assignee: dict[str, list[WorkItem]] = {}
     for item in open_items:
-        if item.planned_week == upcoming or (item.due is not None and monday <= item.due <= sunday):
+        if is_planned_for(item, upcoming, monday, sunday):
             by_assignee.setdefault(item.assignee or UNASSIGNED, []).append(item)
     order = sorted(by_assignee, key=lambda name: (name == UNASSIGNED, name.casefold(), name))
     return CheckIn(

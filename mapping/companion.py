@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 
+from mapping.execution import is_planned_for
 from mapping.model import (
     Cycle,
     KeyResult,
@@ -145,9 +146,8 @@ def _no_plan(
     monday, sunday = week_bounds(upcoming)
     if finished or monday > cycle.end:
         return None
-    for item in open_items:
-        if item.planned_week == upcoming or (item.due is not None and monday <= item.due <= sunday):
-            return None
+    if any(is_planned_for(item, upcoming, monday, sunday) for item in open_items):
+        return None
     return Finding(
         "no_plan_next_week", Severity.WARNING, kr.id,
         f"no open item is due in or tagged for {upcoming} ({len(open_items)} open item(s) linked)",
@@ -183,9 +183,9 @@ def _stale(
 
 def _low_execution(kr: KeyResult, status: KrStatus, thresholds: Thresholds) -> Finding | None:
     span = thresholds.low_execution_weeks
-    weeks = status.planned_vs_executed[-span:]
-    if span <= 0 or len(weeks) < span:
+    if span <= 0 or len(status.planned_vs_executed) < span:
         return None
+    weeks = status.planned_vs_executed[-span:]
     limit = thresholds.low_execution_rate
     if not all(week.rate is not None and week.rate < limit for week in weeks):
         return None

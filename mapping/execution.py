@@ -10,7 +10,7 @@ rate      = executed / planned, None when nothing was planned (so an empty week 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 
 from mapping.model import StatusCategory, WorkItem
 from mapping.results import WeekExecution
@@ -27,13 +27,6 @@ def is_planned_for(item: WorkItem, week: str, monday: date, sunday: date) -> boo
     if item.planned_week == week:
         return True
     return item.due is not None and monday <= item.due <= sunday
-
-
-def done_by(item: WorkItem, end: datetime) -> bool:
-    """True when the item is done and was completed before ``end`` (unknown time counts as done)."""
-    if item.status is not _DONE:
-        return False
-    return item.completed is None or item.completed < end
 
 
 def planned_vs_executed(items: Iterable[WorkItem], week: str) -> WeekExecution:

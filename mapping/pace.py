@@ -3,7 +3,8 @@
 A cycle runs from its start date 00:00 UTC to the day after its (inclusive) end date 00:00 UTC.
 Expected progress is the elapsed share of that span, or, with per-KR milestones ``(day, expected)``,
 the piecewise-linear path from 0 at the start through each milestone (reached at the end of its day)
-to 1 at the cycle end (unless the last milestone already lies at or after the end).
+to 1 at the cycle end (unless the last milestone lies on the end day). Milestones outside the cycle
+are ignored; of two on the same day the first (lower) one counts.
 """
 
 from __future__ import annotations
@@ -52,15 +53,17 @@ def expected_progress(
     start, end = cycle_start_utc(cycle), cycle_end_utc(cycle)
     path: list[tuple[datetime, float]] = [(start, 0.0)]
     for day, value in sorted(milestones):
-        path.append((datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC), value))
+        if not cycle.start <= day <= cycle.end:
+            continue  # a milestone outside the cycle says nothing about its pace
+        moment = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+        if moment > path[-1][0]:
+            path.append((moment, value))
     if path[-1][0] < end:
         path.append((end, 1.0))
     if now <= path[0][0]:
         return path[0][1]
     for (t0, v0), (t1, v1) in pairwise(path):
         if now <= t1:
-            if t1 == t0:
-                return v1
             return v0 + (v1 - v0) * ((now - t0) / (t1 - t0))
     return path[-1][1]
 

@@ -1,0 +1,46 @@
+"""Edge cases that the scenario tables do not reach."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from mapping_factories import CANCELLED, DONE, Q4, TODO, at, day, item, kr
+
+from mapping import Thresholds, compose_checkin, expected_progress, kr_status
+from mapping.execution import is_planned_for
+
+
+def test_last_change_is_the_later_of_updated_and_completed():
+    assert item("A", DONE, updated=at(2026, 11, 1), completed=at(2026, 11, 2)).last_change == at(2026, 11, 2)
+    assert item("A", DONE, updated=at(2026, 11, 3), completed=at(2026, 11, 2)).last_change == at(2026, 11, 3)
+    assert item("A", DONE, completed=at(2026, 11, 2)).last_change == at(2026, 11, 2)
+    assert item("A").last_change is None
+
+
+def test_cancelled_items_are_never_planned():
+    monday, sunday = date(2026, 11, 23), date(2026, 11, 29)
+    assert not is_planned_for(item("A", CANCELLED, planned_week="2026-W48"), "2026-W48", monday, sunday)
+    assert is_planned_for(item("A", TODO, planned_week="2026-W48"), "2026-W48", monday, sunday)
+
+
+def test_milestones_outside_the_cycle_or_on_the_same_day_are_ignored():
+    noisy = ((date(2026, 9, 1), 0.9), (date(2026, 10, 31), 0.1), (date(2026, 10, 31), 0.5),
+             (date(2027, 2, 1), 0.2))
+    # Effective path: Oct 1 → 0, Nov 1 → 0.1, Jan 1 → 1.0; Nov 16 is 15/61 along the last leg.
+    assert expected_progress(Q4, day(46), noisy) == pytest.approx(0.1 + 0.9 * 15 / 61)
+
+
+def test_low_execution_rule_can_be_switched_off():
+    items = [item("A", TODO, due=date(2026, 11, 3)), item("B", TODO, due=date(2026, 11, 10))]
+    status = kr_status(kr(), Q4, items, now=day(46), thresholds=Thresholds(low_execution_weeks=0))
+    assert "low_execution" not in {f.rule for f in status.findings}
+    default = kr_status(kr(), Q4, items, now=day(46))
+    assert "low_execution" in {f.rule for f in default.findings}
+
+
+def test_checkin_without_previous_progress_has_no_delta():
+    status = kr_status(kr(), Q4, [], now=day(46))
+    checkin = compose_checkin(kr(), status, [], "2026-W47", now=day(46), previous_progress=None)
+    assert checkin.delta is None
+    assert checkin.plans == () and checkin.execution.rate is None
