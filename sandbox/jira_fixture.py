@@ -84,8 +84,9 @@ def build_state(fixture: dict[str, Any] | None, now: datetime, deployment: str |
     for i, raw in enumerate(fx.get("users") or CONTRACT_USERS):
         state.users.append(_user(raw, f"users[{i}]"))
     for raw in fx.get("link_types") or []:
-        state.link_types.append(LinkType(str(10000 + len(state.link_types)), raw["name"], raw.get("inward", raw["name"]),
-                                         raw.get("outward", raw["name"])))
+        name = str(raw["name"])
+        state.link_types.append(LinkType(str(10000 + len(state.link_types)), name,
+                                         str(raw.get("inward", name)), str(raw.get("outward", name))))
     for i, raw in enumerate(fx.get("projects") or [EMPTY_PROJECT]):
         state.projects.append(_project(state, raw, i))
     for i, raw in enumerate(fx.get("fields") or []):

@@ -149,13 +149,21 @@ class Renderer:
         out: dict[str, Any] = {
             "expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
             "self": self.url(f"project/{p.id}"), "id": p.id, "key": p.key, "name": p.name,
-            "avatarUrls": {"48x48": f"{self.base}/secure/projectavatar?pid={p.id}"},
+            "avatarUrls": {s: f"{self.base}/secure/projectavatar?size={s}&pid={p.id}"
+                           for s in ("48x48", "24x24", "16x16", "32x32")},
             "projectTypeKey": "software", "simplified": False, "style": "classic", "isPrivate": False}
         if full:
             out.update({"description": "", "lead": self.user(self.state.user(p.lead)), "components": [],
                         "issueTypes": [self.issue_type(self.state.issue_type(t)) for t in p.type_ids],
                         "assigneeType": "UNASSIGNED", "versions": [], "roles": {}})
         return out
+
+    def project_ref(self, p: Project) -> dict[str, Any]:
+        """The short project form inside an issue's ``fields``."""
+        return {"self": self.url(f"project/{p.id}"), "id": p.id, "key": p.key, "name": p.name,
+                "projectTypeKey": "software", "simplified": False,
+                "avatarUrls": {s: f"{self.base}/secure/projectavatar?size={s}&pid={p.id}"
+                               for s in ("48x48", "24x24", "16x16", "32x32")}}
 
     def resolution(self, r: Resolution | None) -> dict[str, Any] | None:
         """A resolution or None."""

@@ -64,7 +64,7 @@ def _field_values(r: Renderer, issue: Issue, wanted: set[str]) -> dict[str, Any]
     values: dict[str, Any] = {
         "summary": issue.summary,
         "description": r.text(issue.description),
-        "project": r.project(s.project_by_id(issue.project_id)),
+        "project": r.project_ref(s.project_by_id(issue.project_id)),
         "issuetype": r.issue_type(s.issue_type(issue.type_id)),
         "status": r.status(status),
         "labels": list(issue.labels),
