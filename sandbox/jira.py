@@ -46,44 +46,44 @@ from sandbox.jira_http import Call
 from sandbox.jira_model import JiraApiError, User
 from sandbox.jira_render import Renderer, jira_time
 
-READ, WRITE = ("GET",), ("POST", "PUT", "DELETE")
-# (template relative to /rest/api/{v}, methods, handler name, v3 allowed)
-ROUTES: list[tuple[str, tuple[str, ...], str, bool]] = [
-    ("/serverInfo", ("GET",), "server_info", True),
-    ("/myself", ("GET",), "myself", True),
-    ("/user/search", ("GET",), "user_search", True),
-    ("/user", ("GET",), "user_get", True),
-    ("/field", ("GET",), "field_list", True),
-    ("/field", ("POST",), "field_create", False),
-    ("/field/{fieldId}/context", ("GET",), "context_list", True),
-    ("/field/{fieldId}/context", ("POST",), "context_create", False),
-    ("/field/{fieldId}/context/{contextId}/option", ("GET",), "option_list", True),
-    ("/field/{fieldId}/context/{contextId}/option", ("POST",), "option_create", False),
-    ("/field/{fieldId}/context/{contextId}/option", ("PUT",), "option_update", False),
-    ("/customFieldOption/{id}", ("GET",), "option_get", True),
-    ("/project", ("GET",), "project_list", True),
-    ("/project/{projectIdOrKey}", ("GET",), "project_get", True),
-    ("/project/{projectIdOrKey}/statuses", ("GET",), "project_statuses", True),
-    ("/issuetype", ("GET",), "issue_types", True),
-    ("/status", ("GET",), "statuses", True),
-    ("/issueLinkType", ("GET",), "link_types", True),
-    ("/search", ("GET", "POST"), "search_server", True),
-    ("/search/jql", ("GET", "POST"), "search_cloud", True),
-    ("/issue", ("POST",), "issue_create", False),
-    ("/issue/{issueIdOrKey}", ("GET",), "issue_get", True),
-    ("/issue/{issueIdOrKey}", ("PUT",), "issue_edit", False),
-    ("/issue/{issueIdOrKey}", ("DELETE",), "issue_delete", False),
-    ("/issue/{issueIdOrKey}/transitions", ("GET",), "transitions_list", True),
-    ("/issue/{issueIdOrKey}/transitions", ("POST",), "transition_do", False),
-    ("/issue/{issueIdOrKey}/comment", ("GET",), "comment_list", True),
-    ("/issue/{issueIdOrKey}/comment", ("POST",), "comment_add", False),
-    ("/issue/{issueIdOrKey}/comment/{id}", ("GET",), "comment_get", True),
-    ("/issue/{issueIdOrKey}/comment/{id}", ("PUT",), "comment_edit", False),
-    ("/issue/{issueIdOrKey}/comment/{id}", ("DELETE",), "comment_delete", False),
-    ("/issue/{issueIdOrKey}/changelog", ("GET",), "changelog", True),
-    ("/issueLink", ("POST",), "link_create", False),
-    ("/issueLink/{linkId}", ("GET",), "link_get", True),
-    ("/issueLink/{linkId}", ("DELETE",), "link_delete", False),
+WRITE = ("POST", "PUT", "DELETE")
+# (template relative to /rest/api/{v}, methods, handler name); v3 and latest serve the reads
+ROUTES: list[tuple[str, tuple[str, ...], str]] = [
+    ("/serverInfo", ("GET",), "server_info"),
+    ("/myself", ("GET",), "myself"),
+    ("/user/search", ("GET",), "user_search"),
+    ("/user", ("GET",), "user_get"),
+    ("/field", ("GET",), "field_list"),
+    ("/field", ("POST",), "field_create"),
+    ("/field/{fieldId}/context", ("GET",), "context_list"),
+    ("/field/{fieldId}/context", ("POST",), "context_create"),
+    ("/field/{fieldId}/context/{contextId}/option", ("GET",), "option_list"),
+    ("/field/{fieldId}/context/{contextId}/option", ("POST",), "option_create"),
+    ("/field/{fieldId}/context/{contextId}/option", ("PUT",), "option_update"),
+    ("/customFieldOption/{id}", ("GET",), "option_get"),
+    ("/project", ("GET",), "project_list"),
+    ("/project/{projectIdOrKey}", ("GET",), "project_get"),
+    ("/project/{projectIdOrKey}/statuses", ("GET",), "project_statuses"),
+    ("/issuetype", ("GET",), "issue_types"),
+    ("/status", ("GET",), "statuses"),
+    ("/issueLinkType", ("GET",), "link_types"),
+    ("/search", ("GET", "POST"), "search_server"),
+    ("/search/jql", ("GET", "POST"), "search_cloud"),
+    ("/issue", ("POST",), "issue_create"),
+    ("/issue/{issueIdOrKey}", ("GET",), "issue_get"),
+    ("/issue/{issueIdOrKey}", ("PUT",), "issue_edit"),
+    ("/issue/{issueIdOrKey}", ("DELETE",), "issue_delete"),
+    ("/issue/{issueIdOrKey}/transitions", ("GET",), "transitions_list"),
+    ("/issue/{issueIdOrKey}/transitions", ("POST",), "transition_do"),
+    ("/issue/{issueIdOrKey}/comment", ("GET",), "comment_list"),
+    ("/issue/{issueIdOrKey}/comment", ("POST",), "comment_add"),
+    ("/issue/{issueIdOrKey}/comment/{id}", ("GET",), "comment_get"),
+    ("/issue/{issueIdOrKey}/comment/{id}", ("PUT",), "comment_edit"),
+    ("/issue/{issueIdOrKey}/comment/{id}", ("DELETE",), "comment_delete"),
+    ("/issue/{issueIdOrKey}/changelog", ("GET",), "changelog"),
+    ("/issueLink", ("POST",), "link_create"),
+    ("/issueLink/{linkId}", ("GET",), "link_get"),
+    ("/issueLink/{linkId}", ("DELETE",), "link_delete"),
 ]
 SEARCH_READS = {"search_server", "search_cloud"}
 UNAUTHENTICATED = "You are not authenticated. Authentication required to perform this operation."
@@ -99,10 +99,9 @@ FORBIDDEN = {
 
 def _url_map() -> Map:
     rules = []
-    for template, methods, handler, v3 in ROUTES:
+    for template, methods, handler in ROUTES:
         path = template.replace("{", "<").replace("}", ">")
-        versions = "'2', 'latest', '3'" if v3 else "'2', 'latest'"
-        rules.append(Rule(f"/rest/api/<any({versions}):api>{path}", methods=list(methods),
+        rules.append(Rule(f"/rest/api/<any('2', 'latest', '3'):api>{path}", methods=list(methods),
                           endpoint=(handler, template)))
     return Map(rules, strict_slashes=False, merge_slashes=False)
 
@@ -160,6 +159,9 @@ class JiraEmulator(IssueApi, MetaApi):
         api = values.pop("api")
         environ["sandbox.route"] = f"/rest/api/{api}{template}"
         try:
+            if api == "3" and request.method != "GET" and handler not in SEARCH_READS:
+                raise JiraApiError(405, "This sandbox serves REST v3 for reads only (v3 writes take ADF); "
+                                        "write through /rest/api/2.")
             user = self._authenticate(request, handler)
             writes = request.method in WRITE and handler not in SEARCH_READS
             if writes and user is not None and user.read_only:
