@@ -25,6 +25,7 @@ from mapping.model import (
     StatusCategory,
     Thresholds,
     WorkItem,
+    require_aware,
 )
 from mapping.pace import (
     cycle_end_utc,
@@ -120,6 +121,7 @@ __all__ = [
     "recent_weeks",
     "render_checkin",
     "render_status_block",
+    "require_aware",
     "score_band",
     "status_from_pace",
     "status_marker",

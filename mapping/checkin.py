@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from mapping.execution import is_planned_for, planned_vs_executed
-from mapping.model import KeyResult, StatusCategory, WorkItem
+from mapping.model import KeyResult, StatusCategory, WorkItem, require_aware
 from mapping.results import CheckIn, ItemRef, KrStatus
 from mapping.weeks import next_week, week_bounds, week_end_utc, week_start_utc
 
@@ -39,6 +39,7 @@ def compose_checkin(
     Plans: open items due in or tagged for the following week, grouped by assignee (sorted, with
     ``unassigned`` last).
     """
+    now = require_aware(now, f"compose_checkin({kr.id!r})")
     if kr_status.kr_id != kr.id:
         raise ValueError(
             f"check-in: status belongs to KR {kr_status.kr_id!r}, not {kr.id!r}; pass the KR's own status"

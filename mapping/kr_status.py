@@ -17,6 +17,7 @@ from mapping.model import (
     StatusCategory,
     Thresholds,
     WorkItem,
+    require_aware,
 )
 from mapping.pace import (
     cycle_end_utc,
@@ -54,8 +55,11 @@ def kr_status(
 ) -> KrStatus:
     """Status of ``kr`` at ``now`` from its linked ``items``, an optional manual value and history.
 
-    The forecast fits the history (points after ``now`` are ignored) plus the current point.
+    The forecast fits the history (points after ``now`` are ignored) plus the current point;
+    ``planned_vs_executed`` holds the last ``thresholds.recent_weeks`` completed ISO weeks of the cycle.
+    Raises ``ValueError`` when ``now`` is naive.
     """
+    now = require_aware(now, f"kr_status({kr.id!r})")
     result = kr_progress(kr, items, manual)
     progress = result.progress
     expected = expected_progress(cycle, now, kr.milestones)

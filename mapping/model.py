@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -52,7 +52,10 @@ class ScoreBand(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class WorkItem:
-    """One piece of work in a tracker, already translated by its connector."""
+    """One piece of work in a tracker, already translated by its connector.
+
+    Times are aware UTC. Items are hashable (``numbers`` takes part in equality but not in the hash).
+    """
 
     tracker: str
     key: str
@@ -65,7 +68,7 @@ class WorkItem:
     planned_week: str | None = None
     points: float | None = None
     estimate: float | None = None
-    numbers: Mapping[str, float] = field(default_factory=dict)
+    numbers: Mapping[str, float] = field(default_factory=dict, hash=False)  # compared, not hashed
     updated: datetime | None = None
     completed: datetime | None = None
     url: str | None = None
@@ -196,6 +199,16 @@ class KeyResult:
     milestones: tuple[tuple[date, float], ...] = ()
     home: HomeItem | None = None
     confidence: int | None = None
+
+
+def require_aware(now: datetime, where: str) -> datetime:
+    """``now`` converted to UTC; a naive datetime is refused because its zone is unknown."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError(
+            f"{where}: now={now.isoformat()} has no time zone; pass an aware datetime, "
+            "e.g. datetime.now(UTC)"
+        )
+    return now.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from mapping.companion import objective_findings
-from mapping.model import Cycle, KeyResult, KrStatusValue, Objective, Thresholds
+from mapping.model import Cycle, KeyResult, KrStatusValue, Objective, Thresholds, require_aware
 from mapping.pace import days_into_cycle, elapsed_share, score_band, status_from_pace
 from mapping.results import KrStatus, ObjectiveStatus
 
@@ -37,8 +37,9 @@ def objective_status(
 ) -> ObjectiveStatus:
     """Status of ``objective`` from the statuses of its KRs (``krs`` may hold other objectives' KRs).
 
-    Raises ``ValueError`` when a KR of the objective has no status in ``kr_statuses``.
+    Raises ``ValueError`` when a KR of the objective has no status in ``kr_statuses``, or ``now`` is naive.
     """
+    now = require_aware(now, f"objective_status({objective.id!r})")
     by_id = dict(kr_statuses) if isinstance(kr_statuses, Mapping) else {s.kr_id: s for s in kr_statuses}
     own = [kr for kr in krs if objective.id in kr.objective_ids]
     missing = [kr.id for kr in own if kr.id not in by_id]

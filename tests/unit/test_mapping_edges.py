@@ -44,3 +44,20 @@ def test_checkin_without_previous_progress_has_no_delta():
     checkin = compose_checkin(kr(), status, [], "2026-W47", now=day(46), previous_progress=None)
     assert checkin.delta is None
     assert checkin.plans == () and checkin.execution.rate is None
+
+
+def test_naive_now_is_refused_with_a_fix():
+    naive = day(46).replace(tzinfo=None)
+    with pytest.raises(ValueError, match=r"kr_status\('KR1'\): now=2026-11-16T00:00:00 has no time zone"):
+        kr_status(kr(), Q4, [], now=naive)
+
+
+def test_now_in_another_zone_is_read_as_utc():
+    from datetime import timedelta, timezone
+
+    local = day(46).astimezone(timezone(timedelta(hours=-3)))  # 2026-11-15 21:00 at UTC-3
+    assert kr_status(kr(), Q4, [], now=local) == kr_status(kr(), Q4, [], now=day(46))
+
+
+def test_work_items_are_hashable():
+    assert len({item("A", numbers={"n": 1.0}), item("A", numbers={"n": 1.0})}) == 1
