@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -69,6 +69,143 @@ def validate(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     )
     for warning in loaded.warnings:
         typer.echo(f"warning: {warning.render()}")
+
+
+@app.command()
+def once(
+    config: ConfigOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Pull and plan; print every write; write nothing.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Re-read everything (catches deletions and unlinking).")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Run one full sync cycle: pull, compute, write status back. Exit 0 ok, 1 item problems, 2 config, 3 tracker."""
+    _run_cycle(config, dry_run=dry_run, full=full, as_json=as_json)
+
+
+@app.command()
+def plan(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Show every write a sync would make (tracker, item, target, old → new) without making any."""
+    _run_cycle(config, dry_run=True, full=False, as_json=as_json)
+
+
+def _run_cycle(config: str | None, *, dry_run: bool, full: bool, as_json: bool) -> None:
+    from rich.console import Console
+
+    from config.errors import ConfigurationError
+    from sync.engine import Engine
+    from sync.runtime import runtime, secrets_of
+    from sync.views import cycle_table
+
+    console = Console(stderr=as_json)
+    try:
+        with runtime(config) as rt:
+            engine = Engine(rt.settings, rt.store, rt.connectors, secrets=secrets_of(rt.settings))
+            if console.is_terminal and not as_json:
+                with console.status("syncing…") as spinner:
+                    report = engine.cycle(dry_run=dry_run, full=full,
+                                          on_tracker=lambda name: spinner.update(f"pulling {name}…"))
+            else:
+                report = engine.cycle(dry_run=dry_run, full=full,
+                                      on_tracker=None if as_json else lambda name: typer.echo(f"pulling {name}…"))
+    except ConfigurationError as exc:
+        _config_failure(exc, as_json)
+    if as_json:
+        _print_json(report.as_json())
+    else:
+        console.print(cycle_table(report))
+        for write in report.planned:
+            console.print(("would write  " if dry_run else "wrote  ") + write.describe(), markup=False,
+                          highlight=False)
+        for problem in report.problems:
+            console.print(f"problem: {problem}", markup=False, style="yellow")
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def status(
+    config: ConfigOption = None,
+    objective: Annotated[str | None, typer.Option("--objective", help="Only this objective.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Only KRs owned by this person.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Objectives and KRs with progress, score, status, forecast, owner and the companion's top finding."""
+    from datetime import UTC, datetime
+
+    from rich.console import Console
+
+    from config.errors import ConfigurationError
+    from sync.compute import compute_from_store
+    from sync.domain import build_domain
+    from sync.runtime import runtime
+    from sync.views import status_json, status_table
+
+    try:
+        with runtime(config, with_connectors=False) as rt:
+            domain = build_domain(rt.settings)
+            computed = compute_from_store(domain, rt.store, now=datetime.now(UTC))
+    except ConfigurationError as exc:
+        _config_failure(exc, as_json)
+    if objective is not None and objective not in domain.objectives:
+        typer.echo(f"unknown objective '{objective}'; known: {', '.join(domain.objectives)}", err=True)
+        raise typer.Exit(EXIT_CONFIG)
+    if as_json:
+        _print_json(status_json(domain, computed, objective=objective, owner=owner))
+    else:
+        Console().print(status_table(domain, computed, objective=objective, owner=owner))
+
+
+@app.command()
+def sandbox(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port of the trackers (0 = a free port).")] = 8765,
+    fixture: Annotated[str, typer.Option(help="demo | empty | PATH to a JSON/YAML fixture.")] = "demo",
+    info: Annotated[str | None, typer.Option("--info", help="Write the machine-readable info JSON here.")] = None,
+    jira_deployment: Annotated[str | None, typer.Option(help="cloud | server (overrides the fixture).")] = None,
+) -> None:
+    """Serve emulated Jira, GitLab and Microsoft Graph (Planner) on this machine until Ctrl-C."""
+    from sandbox.__main__ import main as sandbox_main
+
+    argv = ["--host", host, "--port", str(port), "--fixture", fixture]
+    if info:
+        argv += ["--info", info]
+    if jira_deployment:
+        argv += ["--jira-deployment", jira_deployment]
+    raise typer.Exit(sandbox_main(argv))
+
+
+@app.command()
+def demo(
+    out: Annotated[str, typer.Option(help="Directory for the demo's state store and HTML report.")] = "demo-out",
+) -> None:
+    """Sandbox trackers with seeded public-sector OKRs → one full sync → the KR status table."""
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from sync.demo import run_demo
+    from sync.views import cycle_table, status_table
+
+    console = Console()
+    run = run_demo(Path(out), on_step=lambda step: console.print(step, style="dim"))
+    console.print(cycle_table(run.report))
+    console.print(status_table(run.domain, run.computed))
+    console.print(run.checkin_text, markup=False, highlight=False)
+    if run.html_path is not None:
+        console.print(f"HTML report: {run.html_path.resolve()}")
+    console.print(f"State store: {run.state_path.resolve()}  ·  sandbox stopped.")
+    for problem in run.report.problems:
+        console.print(f"problem: {problem}", markup=False, style="yellow")
+    raise typer.Exit(0 if run.report.exit_code in (0, 1) else run.report.exit_code)
+
+
+def _config_failure(exc: Exception, as_json: bool) -> NoReturn:
+    problems = getattr(exc, "problems", [])
+    if as_json:
+        _print_json({"error": "configuration", "problems": [p.as_dict() for p in problems]})
+    else:
+        for problem in problems:
+            typer.echo(problem.render(), err=True)
+    raise typer.Exit(EXIT_CONFIG)
 
 
 def _print_json(data: object) -> None:

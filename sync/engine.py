@@ -1,0 +1,271 @@
+"""One sync cycle: pull → store → compute → diff → push.
+
+For each tracker: pull items changed since the watermark and commit them with the new watermark in one
+transaction (a crash before the commit re-pulls; after it, nothing is lost). Then read the home items
+that may need writes — those that changed in the tracker, were never written, or whose desired state
+differs from what okr-sync last wrote — recompute every KR and objective with ``mapping``, let each
+connector diff desired against current state, and apply only what differs. A write is remembered
+(``store.record_written``) only after it succeeded, so a crash replays it; markers make the replay find
+and edit the comment or block it already wrote instead of duplicating it. One failing tracker never stops
+the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+
+from config.errors import SyncError
+from config.models import Settings
+from connectors.base import Connector, DesiredHome, HomeState, Write
+from connectors.redact import redact
+from mapping import (
+    CheckIn,
+    HomeItem,
+    KrStatus,
+    ManualValue,
+    WorkItem,
+    compose_checkin,
+    render_checkin,
+    render_status_block,
+)
+from sync.compute import Computed, compute_from_store
+from sync.domain import Domain, build_domain
+from sync.report import CycleReport, TrackerOutcome
+
+log = logging.getLogger("okr_sync.engine")
+DESIRED = "desired"
+
+
+class Engine:
+    """Runs cycles for a configuration over a state store and a set of connectors."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: object,
+        connectors: Mapping[str, Connector],
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        secrets: Iterable[str] = (),
+    ) -> None:
+        self.settings = settings
+        self.store = store  # sync.store.StateStore (duck-typed to keep this module light)
+        self.connectors = dict(connectors)
+        self.clock = clock
+        self.domain: Domain = build_domain(settings)
+        self.secrets = list(secrets)
+
+    # ----------------------------------------------------------------------------------------- cycle
+    def cycle(
+        self,
+        *,
+        only: set[str] | None = None,
+        full: bool = False,
+        dry_run: bool = False,
+        checkin_week: str | None = None,
+        checkin_krs: set[str] | None = None,
+        on_tracker: Callable[[str], None] | None = None,
+    ) -> CycleReport:
+        """Run one cycle over the trackers in ``only`` (all when None) and return what happened.
+
+        ``checkin_week`` additionally upserts that week's 3P check-in on the home items of
+        ``checkin_krs`` (all KRs when None). A dry run pulls and plans but writes nothing anywhere.
+        """
+        now = self.clock()
+        report = CycleReport(started=now, dry_run=dry_run)
+        names = [n for n in self.connectors if only is None or n in only]
+        overlay: dict[tuple[str, str], WorkItem] = {}
+        changed: set[tuple[str, str]] = set()
+        for name in names:
+            if on_tracker is not None:
+                on_tracker(name)
+            report.trackers[name] = self._pull(name, full=full, dry_run=dry_run, overlay=overlay, changed=changed)
+
+        healthy = {n for n in names if report.trackers[n].error is None}
+        homes = {s: h for s, h in self.domain.homes().items() if h.tracker in healthy}
+        first = {h for h in homes.values()
+                 if full or (h.tracker, h.key) in changed or not self._written(h)}
+        states = self._read_homes(first, report)
+        manual = self._manual_values(states, dry_run=dry_run)
+
+        computed = self._compute(now, overlay, manual)
+        report.computed = computed
+        desired = self._desired(homes, computed, checkin_week, checkin_krs, now, overlay)
+        stale = {d.home for d in desired if self._written(d.home).get(DESIRED) != fingerprint(d)}
+        states.update(self._read_homes(stale - set(states), report))
+        needing = [d for d in desired if d.home in states]
+        self._push(needing, states, report, dry_run=dry_run)
+        if not dry_run:
+            self._record_history(computed, now)
+            finished = self.clock()
+            for name, outcome in report.trackers.items():
+                self.store.record_outcome(name, now, finished, outcome.ok, outcome.calls, outcome.writes,  # type: ignore[attr-defined]
+                                          outcome.problems + ([str(outcome.error)] if outcome.error else []))
+        report.finished = self.clock()
+        return report
+
+    # ------------------------------------------------------------------------------------------ pull
+    def _pull(self, name: str, *, full: bool, dry_run: bool, overlay: dict[tuple[str, str], WorkItem],
+              changed: set[tuple[str, str]]) -> TrackerOutcome:
+        outcome = TrackerOutcome(name)
+        connector = self.connectors[name]
+        before = connector.requests_made
+        try:
+            since = None if full else self.store.watermark(name)  # type: ignore[attr-defined]
+            result = connector.pull(since, self.domain.pull_spec(name), full=full)
+            if dry_run:
+                overlay.update({(name, item.key): item for item in result.items})
+            else:
+                self.store.commit_pull(name, result.items, result.watermark, full=result.full)  # type: ignore[attr-defined]
+            changed.update((name, item.key) for item in result.items)
+            outcome.items = len(result.items)
+            outcome.problems.extend(p.message for p in result.problems)
+        except SyncError as exc:
+            outcome.error = exc
+            log.warning("pull failed", extra={"tracker": name, "disposition": exc.disposition,
+                                              "error": redact(str(exc), self.secrets)})
+        except Exception as exc:  # noqa: BLE001 - one tracker's bug must never stop the others
+            outcome.error = SyncError(redact(f"unexpected {type(exc).__name__}: {exc}", self.secrets), tracker=name)
+            log.exception("pull crashed", extra={"tracker": name})
+        finally:
+            outcome.calls += connector.requests_made - before
+        return outcome
+
+    # ----------------------------------------------------------------------------------------- homes
+    def _written(self, home: HomeItem) -> dict[str, str]:
+        return self.store.written(home.tracker, home.key)  # type: ignore[attr-defined,no-any-return]
+
+    def _read_homes(self, homes: set[HomeItem], report: CycleReport) -> dict[HomeItem, HomeState]:
+        states: dict[HomeItem, HomeState] = {}
+        by_tracker: dict[str, list[HomeItem]] = defaultdict(list)
+        for home in sorted(homes, key=lambda h: (h.tracker, h.key)):
+            by_tracker[home.tracker].append(home)
+        for name, group in by_tracker.items():
+            outcome = report.trackers[name]
+            connector = self.connectors[name]
+            before = connector.requests_made
+            try:
+                states.update(connector.read_homes(group, self.domain.pull_spec(name)))
+            except SyncError as exc:
+                outcome.error = exc
+            except Exception as exc:  # noqa: BLE001
+                outcome.error = SyncError(redact(f"unexpected {type(exc).__name__}: {exc}", self.secrets), tracker=name)
+                log.exception("reading home items crashed", extra={"tracker": name})
+            finally:
+                outcome.calls += connector.requests_made - before
+            for home in group:
+                state = states.get(home)
+                if state is not None and not state.exists:
+                    outcome.problems.append(f"home item {home.key} does not exist or is not visible; "
+                                            "create it or fix the home in okr-sync.yaml")
+                    states.pop(home)
+        return states
+
+    def _manual_values(self, states: Mapping[HomeItem, HomeState], *, dry_run: bool) -> dict[str, ManualValue]:
+        values: dict[str, ManualValue] = {}
+        for kr in self.domain.key_results.values():
+            state = states.get(kr.home) if kr.home is not None else None
+            if state is not None and state.manual is not None:
+                values[kr.id] = state.manual
+                if not dry_run:
+                    self.store.record_manual_value(kr.id, state.manual)  # type: ignore[attr-defined]
+            if kr.id not in values:
+                stored = self.store.manual_value(kr.id)  # type: ignore[attr-defined]
+                if stored is not None:
+                    values[kr.id] = stored
+        return values
+
+    # --------------------------------------------------------------------------------------- compute
+    def _compute(self, now: datetime, overlay: Mapping[tuple[str, str], WorkItem],
+                 manual: Mapping[str, ManualValue]) -> Computed:
+        return compute_from_store(self.domain, self.store, now=now, overlay=overlay, manual=manual)
+
+    def _desired(self, homes: Mapping[str, HomeItem], computed: Computed, week: str | None,
+                 krs: set[str] | None, now: datetime, overlay: Mapping[tuple[str, str], WorkItem]) -> list[DesiredHome]:
+        desired = []
+        for subject, home in homes.items():
+            status = computed.status_of(subject)
+            checkin = None
+            if week is not None and isinstance(status, KrStatus) and (krs is None or subject in krs):
+                checkin = self.checkin(subject, week, computed, now)
+            title = (self.domain.key_results[subject].title if subject in self.domain.key_results
+                     else self.domain.objectives[subject].title)
+            desired.append(DesiredHome(home, subject, title, status, checkin))
+        return desired
+
+    def checkin(self, kr_id: str, week: str, computed: Computed, now: datetime) -> CheckIn:
+        """The 3P check-in of one KR for an ISO week."""
+        from mapping import week_bounds
+
+        kr = self.domain.key_results[kr_id]
+        items = self.store.items_by_kr([kr_id]).get(kr_id, [])  # type: ignore[attr-defined]
+        start = datetime.combine(week_bounds(week)[0], datetime.min.time(), UTC)
+        previous = self.store.progress_at(kr_id, start)  # type: ignore[attr-defined]
+        return compose_checkin(kr, computed.key_results[kr_id], items, week, now=now, previous_progress=previous)
+
+    # ------------------------------------------------------------------------------------------ push
+    def _push(self, desired: list[DesiredHome], states: Mapping[HomeItem, HomeState], report: CycleReport,
+              *, dry_run: bool) -> None:
+        by_tracker: dict[str, list[DesiredHome]] = defaultdict(list)
+        for item in desired:
+            by_tracker[item.home.tracker].append(item)
+        for name, group in by_tracker.items():
+            outcome = report.trackers[name]
+            if outcome.error is not None:
+                continue
+            connector = self.connectors[name]
+            before = connector.requests_made
+            try:
+                writes = connector.plan_writes(group, states)
+                outcome.planned.extend(writes)
+                if dry_run:
+                    continue
+                failed = self._apply(connector, writes, outcome)
+                for item in group:
+                    if item.home not in failed:
+                        self.store.record_written(item.home.tracker, item.home.key, DESIRED, fingerprint(item))  # type: ignore[attr-defined]
+            except SyncError as exc:
+                outcome.error = exc
+            except Exception as exc:  # noqa: BLE001
+                outcome.error = SyncError(redact(f"unexpected {type(exc).__name__}: {exc}", self.secrets), tracker=name)
+                log.exception("write-back crashed", extra={"tracker": name})
+            finally:
+                outcome.calls += connector.requests_made - before
+
+    def _apply(self, connector: Connector, writes: list[Write], outcome: TrackerOutcome) -> set[HomeItem]:
+        failed: set[HomeItem] = set()
+        if not writes:
+            return failed
+        for result in connector.apply(writes):
+            if result.ok:
+                outcome.writes += 1
+            else:
+                failed.add(result.write.home)
+                message = str(result.error) if result.error else "write failed"
+                outcome.problems.append(f"{result.write.home.key}: {result.write.target}: {redact(message, self.secrets)}")
+                if result.error is not None and result.error.disposition == "auth":
+                    outcome.error = result.error
+        return failed
+
+    def _record_history(self, computed: Computed, now: datetime) -> None:
+        statuses = [*computed.key_results.values(), *computed.objectives.values()]
+        for status in statuses:
+            subject = status.kr_id if isinstance(status, KrStatus) else status.objective_id
+            history = self.store.progress_history(subject)  # type: ignore[attr-defined]
+            if not history or abs(history[-1].progress - status.progress) > 1e-9:
+                self.store.record_progress(subject, now, status.progress, status.status.value)  # type: ignore[attr-defined]
+
+
+def fingerprint(desired: DesiredHome) -> str:
+    """A stable digest of everything a home item should show (what changes it, changes this)."""
+    parts = [desired.home.tracker, desired.home.key, desired.subject_id, desired.title,
+             render_status_block(desired.status, "markdown")]
+    if desired.checkin is not None:
+        parts.append(render_checkin(desired.checkin, "markdown"))
+    if desired.owner_mention:
+        parts.append(desired.owner_mention)
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
