@@ -316,3 +316,21 @@ def test_empty_fixture_holds_okr_work_only(make_sandbox: Any) -> None:
     assert project.issues.list(get_all=True) == []
     assert [g.full_path for g in gl.groups.list(get_all=True)] == ["okr"]
     assert sb.info["gitlab"]["project"] == "okr/work"
+
+
+def test_demo_fixture_pages_through_the_shared_sandbox(sandbox: Sandbox, control_of: Any) -> None:
+    sandbox.reset()
+    control = control_of(sandbox)
+    gl = gitlab.Gitlab(sandbox.info["gitlab"]["url"], private_token=TOKEN)
+    project = gl.projects.get(sandbox.info["gitlab"]["project"])
+    everything = project.issues.list(get_all=True, per_page=100)
+    weekly = [i for i in everything if any(lb.startswith("week::") for lb in i.labels)]
+    assert len(weekly) >= 20
+    week = next(lb for lb in weekly[0].labels if lb.startswith("week::"))
+    expected = sorted(i.iid for i in everything if week in i.labels and i.state == "opened")
+    control.reset_requests()
+    paged = list(project.issues.list(labels=[week], state="opened", per_page=2, iterator=True))
+    assert sorted(i.iid for i in paged) == expected
+    assert control.count("GET /gitlab/api/v4/projects/{id}/issues") == max(1, -(-len(expected) // 2))
+    group = gl.groups.get(sandbox.info["gitlab"]["group"])
+    assert len(group.issues.list(get_all=True, per_page=25)) == len(everything)

@@ -14,6 +14,9 @@ import pytest
 from azure.core.credentials import AccessToken
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 
+from sandbox.graph_store import EMPTY_PLAN_ID
+from sandbox.server import Sandbox
+
 # msgraph-sdk's generated request builders (and kiota-abstractions) emit DeprecationWarnings about their
 # own classes when first imported — at collection here, and lazily while navigating the client. Not our
 # code; pytest turns warnings into errors, so these two messages are ignored (import time and per test).
@@ -35,9 +38,6 @@ with warnings.catch_warnings():
     from msgraph.generated.planner.plans.item.tasks.tasks_request_builder import TasksRequestBuilder
     from msgraph_core import GraphClientFactory
     from msgraph_core.authentication import AzureIdentityAuthenticationProvider
-
-from sandbox.graph_store import EMPTY_PLAN_ID
-from sandbox.server import Sandbox
 
 USERS = [
     {"id": "a1a1a1a1-0000-4000-8000-000000000001", "displayName": "Ana Ruiz",
@@ -250,7 +250,8 @@ def test_plan_details_and_buckets(sb: Sandbox) -> None:
         await plan.details.patch(body, request_configuration=if_match(etag_of(details)))
         created = await client.planner.buckets.post(PlannerBucket(name="Week 48", plan_id=PLAN_ID))
         renamed = await client.planner.buckets.by_planner_bucket_id(created.id).patch(
-            PlannerBucket(name="Week 48 (holiday)"), request_configuration=if_match(etag_of(created), representation=True))
+            PlannerBucket(name="Week 48 (holiday)"),
+            request_configuration=if_match(etag_of(created), representation=True))
         buckets = await plan.buckets.get()
         return (await plan.get()), details, (await plan.details.get()), renamed, buckets
 
@@ -361,3 +362,17 @@ def test_empty_fixture_has_one_okr_plan(make_sandbox: Any) -> None:
     plan, tasks, buckets = run_graph(sb, scenario)
     assert plan.title == "OKR" and tasks.value == [] and buckets.value == []
     assert json.loads(json.dumps(sb.emulators["planner"].snapshot()))["plans"][0]["id"] == EMPTY_PLAN_ID
+
+
+def test_demo_fixture_pages_through_the_shared_sandbox(sandbox: Sandbox, control_of: Any) -> None:
+    sandbox.reset()
+    control = control_of(sandbox)
+    plan_id = sandbox.info["planner"]["plan_id"]
+    control.reset_requests()
+    tasks = run_graph(sandbox, lambda c: all_tasks(c, plan_id, top=20))
+    pages = control.count("GET /graph/v1.0/planner/plans/{plan_id}/tasks")
+    assert len(tasks) >= 41 and pages == -(-len(tasks) // 20) >= 3
+    assert len({t.id for t in tasks}) == len(tasks)
+    assert all(etag_of(t).startswith('W/"') for t in tasks)
+    details = run_graph(sandbox, lambda c: c.planner.plans.by_planner_plan_id(plan_id).details.get())
+    assert details.category_descriptions.category1
