@@ -237,9 +237,9 @@ def _issue_snapshot(s: Any, i: Any) -> dict[str, Any]:
     for f in s.fields:
         value = i.custom.get(f.id)
         if isinstance(value, dict):
-            value = value["value"]
+            value = f.current(value)["value"]
         elif isinstance(value, list):
-            value = [o["value"] for o in value]
+            value = [f.current(o)["value"] for o in value]
         elif value is not None and f.kind == "datetime":
             value = t(value)
         custom[f.name] = value

@@ -90,6 +90,8 @@ class MetaApi:
         return 201, call.render.field(cf)
 
     def _field(self, call: Call, field_id: str, *, options: bool = False) -> CustomField:
+        if not call.cloud:
+            raise JiraApiError(404, f"null for uri: {call.request.path}")
         cf = call.state.custom_field(field_id)
         if cf is None or cf.id != field_id:
             raise JiraApiError(404, f"The custom field was not found: {field_id}")

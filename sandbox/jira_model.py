@@ -156,6 +156,10 @@ class CustomField:
         """All options over all contexts."""
         return [o for c in self.contexts for o in c.options]
 
+    def current(self, stored: dict[str, Any]) -> dict[str, Any]:
+        """The option as it is now (renamed or disabled since it was set), by the stored option's id."""
+        return next((o for o in self.options() if o["id"] == stored["id"]), stored)
+
 
 @dataclass
 class Comment:

@@ -215,9 +215,9 @@ class Renderer:
         if value is None:
             return None
         if f.kind == "select":
-            return self.option(value)
+            return self.option(f.current(value))
         if f.kind == "checkbox":
-            return [self.option(o) for o in value] or None
+            return [self.option(f.current(o)) for o in value] or None
         if f.kind == "datetime":
             return self.time(value)
         return value

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sandbox import jql
-from sandbox.jira_model import CATEGORIES, RESOLUTIONS, Issue, JiraApiError, JiraState, User
+from sandbox.jira_model import CATEGORIES, RESOLUTIONS, CustomField, Issue, JiraApiError, JiraState, User
 
 _SYSTEM: dict[str, tuple[str, str, str]] = {
     # clause name (lower) -> (field id, display name, kind)
@@ -102,7 +102,9 @@ class IssueQuery:
     def _values(self, issue: Issue, ref: jql.FieldRef) -> list[Any]:
         s, fid = self.state, ref.id
         if fid.startswith("customfield_"):
-            return _custom_values(issue.custom.get(fid))
+            cf = s.custom_field(fid)
+            assert cf is not None
+            return _custom_values(cf, issue.custom.get(fid))
         if fid == "project":
             p = s.project_by_id(issue.project_id)
             return [_aliases(p.key, p.name, p.id)]
@@ -163,11 +165,11 @@ def _known_in(pool: set[str], display: str) -> Callable[[str], str | None]:
     return lambda v: None if v.lower() in pool else f"The value '{v}' does not exist for the field '{display}'."
 
 
-def _custom_values(value: Any) -> list[Any]:
+def _custom_values(cf: CustomField, value: Any) -> list[Any]:
     if value is None:
         return []
     if isinstance(value, dict):
-        return [_aliases(value["value"], value["id"])]
+        value = [value]
     if isinstance(value, list):
-        return [_aliases(o["value"], o["id"]) for o in value]
+        return [_aliases(cf.current(o)["value"], o["id"]) for o in value]
     return [value]
