@@ -391,13 +391,13 @@ def describe(info: Mapping[str, Any]) -> str:
     jira, gitlab, planner = info["jira"], info["gitlab"], info["planner"]
     return "\n".join([
         f"okr-sync sandbox running (fixture: {info.get('fixture')})",
-        f"  Jira ({jira['deployment']}):  {jira['url']}   user {jira['user']}  token {jira['token']}",
-        f"  GitLab:          {gitlab['url']}   token {gitlab['token']}",
-        f"  Graph (Planner): {planner['graph_url']}   plan {planner.get('plan_id')}",
-        f"  Identity (TLS):  {planner['authority']}   tenant {planner['tenant_id']}",
-        f"                   client {planner['client_id']}  secret {planner['client_secret']}",
-        f"  CA certificate:  {planner['ca_cert']}",
-        f"  Control API:     {info['control']}",
+        f"  Jira ({jira['deployment']}):".ljust(20) + f"{jira['url']}   user {jira['user']}  token {jira['token']}",
+        "  GitLab:".ljust(20) + f"{gitlab['url']}   token {gitlab['token']}",
+        "  Graph (Planner):".ljust(20) + f"{planner['graph_url']}   plan {planner.get('plan_id')}",
+        "  Identity (TLS):".ljust(20) + f"{planner['authority']}   tenant {planner['tenant_id']}",
+        " " * 20 + f"client {planner['client_id']}  secret {planner['client_secret']}",
+        "  CA certificate:".ljust(20) + f"{planner['ca_cert']}",
+        "  Control API:".ljust(20) + f"{info['control']}",
         "Press Ctrl-C to stop.",
     ])
 
