@@ -35,6 +35,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from sandbox import gitlab_issues as issues
+from sandbox import gitlab_links as links
 from sandbox import gitlab_resources as res
 from sandbox.clock import SandboxClock
 from sandbox.gitlab_fixture import load_gitlab_fixture
@@ -75,9 +76,9 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", _I + "/notes/{note_id}", issues.get_note),
     ("PUT", _I + "/notes/{note_id}", issues.update_note),
     ("DELETE", _I + "/notes/{note_id}", issues.delete_note),
-    ("GET", _I + "/links", issues.list_links),
-    ("POST", _I + "/links", issues.create_link),
-    ("DELETE", _I + "/links/{issue_link_id}", issues.delete_link),
+    ("GET", _I + "/links", links.list_links),
+    ("POST", _I + "/links", links.create_link),
+    ("DELETE", _I + "/links/{issue_link_id}", links.delete_link),
 ]
 
 

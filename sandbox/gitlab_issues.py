@@ -1,4 +1,4 @@
-"""GitLab issue, note and issue-link endpoints of the emulator (REST v4).
+"""GitLab issue and note endpoints of the emulator (REST v4).
 
 Handlers take a :class:`~sandbox.gitlab_http.Call` plus the URL's parameters and return
 ``(status, body, headers)``; they raise :class:`~sandbox.gitlab_http.GitLabError` for GitLab's
@@ -14,15 +14,15 @@ from typing import Any
 
 from sandbox.gitlab_http import Call, GitLabError, Reply
 from sandbox.gitlab_query import BadParameter, filter_issues, order_rows
-from sandbox.gitlab_store import Issue, IssueLink, Note, Project, gitlab_time
+from sandbox.gitlab_store import Issue, Note, Project
 
-LINK_TYPES = ("relates_to", "blocks", "is_blocked_by")
 _UPDATE_KEYS = ("assignee_id", "assignee_ids", "confidential", "description", "discussion_locked",
                 "due_date", "labels", "add_labels", "remove_labels", "milestone_id", "state_event",
                 "title", "weight")
 
 
-def _issue(call: Call, project: Project, issue_iid: str) -> Issue:
+def find_issue(call: Call, project: Project, issue_iid: str) -> Issue:
+    """The project's issue with that iid; 404 ``Issue Not Found`` otherwise."""
     issue = call.state.find_issue(project, int(issue_iid)) if issue_iid.isdigit() else None
     if issue is None:
         raise GitLabError(404, {"message": "404 Issue Not Found"})
@@ -48,7 +48,7 @@ def list_group_issues(call: Call, id: str) -> Reply:
 
 def get_issue(call: Call, id: str, issue_iid: str) -> Reply:
     """``GET /projects/:id/issues/:issue_iid``."""
-    return 200, call.state.issue_json(_issue(call, call.project(id), issue_iid), call.base), {}
+    return 200, call.state.issue_json(find_issue(call, call.project(id), issue_iid), call.base), {}
 
 
 def create_issue(call: Call, id: str) -> Reply:
@@ -70,7 +70,7 @@ def create_issue(call: Call, id: str) -> Reply:
 def update_issue(call: Call, id: str, issue_iid: str) -> Reply:
     """``PUT /projects/:id/issues/:issue_iid`` → 200 with the whole issue."""
     project = call.project(id)
-    issue = _issue(call, project, issue_iid)
+    issue = find_issue(call, project, issue_iid)
     if not any(key in call.params for key in _UPDATE_KEYS):
         raise GitLabError(400, {"error": ", ".join(_UPDATE_KEYS)
                                 + " are missing, at least one parameter must be provided"})
@@ -97,7 +97,7 @@ def update_issue(call: Call, id: str, issue_iid: str) -> Reply:
 
 def delete_issue(call: Call, id: str, issue_iid: str) -> Reply:
     """``DELETE /projects/:id/issues/:issue_iid`` → 204."""
-    issue = _issue(call, call.project(id), issue_iid)
+    issue = find_issue(call, call.project(id), issue_iid)
     del call.state.issues[issue.id]
     for note_id in [n.id for n in call.state.notes.values() if n.issue_id == issue.id]:
         del call.state.notes[note_id]
@@ -203,7 +203,7 @@ def _note_body(call: Call) -> str:
 
 def list_notes(call: Call, id: str, issue_iid: str) -> Reply:
     """``GET …/issues/:issue_iid/notes`` (newest first unless ``sort=asc``), paginated."""
-    issue = _issue(call, call.project(id), issue_iid)
+    issue = find_issue(call, call.project(id), issue_iid)
     order_by = call.params.choice("order_by", ("created_at", "updated_at"), "created_at")
     sort = call.params.choice("sort", ("asc", "desc"), "desc")
     notes = order_rows([n for n in call.state.notes.values() if n.issue_id == issue.id], order_by, sort)
@@ -212,20 +212,20 @@ def list_notes(call: Call, id: str, issue_iid: str) -> Reply:
 
 def get_note(call: Call, id: str, issue_iid: str, note_id: str) -> Reply:
     """``GET …/notes/:note_id``."""
-    note = _note(call, _issue(call, call.project(id), issue_iid), note_id)
+    note = _note(call, find_issue(call, call.project(id), issue_iid), note_id)
     return 200, call.state.note_json(note, call.base), {}
 
 
 def create_note(call: Call, id: str, issue_iid: str) -> Reply:
     """``POST …/issues/:issue_iid/notes`` → 201; touches the issue's ``updated_at``."""
-    issue = _issue(call, call.project(id), issue_iid)
+    issue = find_issue(call, call.project(id), issue_iid)
     note = _add_note(call, issue, _note_body(call), system=False)
     return 201, call.state.note_json(note, call.base), {}
 
 
 def update_note(call: Call, id: str, issue_iid: str, note_id: str) -> Reply:
     """``PUT …/notes/:note_id`` → 200; only the author may edit, system notes never."""
-    issue = _issue(call, call.project(id), issue_iid)
+    issue = find_issue(call, call.project(id), issue_iid)
     note = _note(call, issue, note_id)
     body = _note_body(call)
     if note.system or note.author_id != call.user.id:
@@ -238,76 +238,10 @@ def update_note(call: Call, id: str, issue_iid: str, note_id: str) -> Reply:
 
 def delete_note(call: Call, id: str, issue_iid: str, note_id: str) -> Reply:
     """``DELETE …/notes/:note_id`` → 204."""
-    issue = _issue(call, call.project(id), issue_iid)
+    issue = find_issue(call, call.project(id), issue_iid)
     note = _note(call, issue, note_id)
     if note.author_id != call.user.id:
         raise GitLabError(403, {"message": "403 Forbidden"})
     del call.state.notes[note.id]
     issue.updated_at = call.clock.tick()
     return 204, None, {}
-
-
-# -- issue links --------------------------------------------------------------------------------
-
-
-def list_links(call: Call, id: str, issue_iid: str) -> Reply:
-    """``GET …/issues/:issue_iid/links`` — the linked issues with link metadata (not paginated)."""
-    issue = _issue(call, call.project(id), issue_iid)
-    rows = []
-    for link in sorted(call.state.links.values(), key=lambda lk: lk.id):
-        if issue.id not in (link.source_id, link.target_id):
-            continue
-        outward = link.source_id == issue.id
-        other = call.state.issues[link.target_id if outward else link.source_id]
-        link_type = link.link_type if outward else _inverse(link.link_type)
-        rows.append({**call.state.issue_json(other, call.base), "issue_link_id": link.id,
-                     "link_type": link_type, "link_created_at": _time(link),
-                     "link_updated_at": _time(link)})
-    return 200, rows, {}
-
-
-def _inverse(link_type: str) -> str:
-    return {"blocks": "is_blocked_by", "is_blocked_by": "blocks"}.get(link_type, link_type)
-
-
-def _time(link: IssueLink) -> str | None:
-    return gitlab_time(link.created_at)
-
-
-def create_link(call: Call, id: str, issue_iid: str) -> Reply:
-    """``POST …/issues/:issue_iid/links`` → 201 ``{source_issue, target_issue, link_type}``."""
-    source = _issue(call, call.project(id), issue_iid)
-    target_project = call.params.text("target_project_id")
-    target_iid = call.params.text("target_issue_iid")
-    if target_project is None or target_iid is None:
-        missing = [k for k, v in (("target_project_id", target_project), ("target_issue_iid", target_iid))
-                   if v is None]
-        raise GitLabError(400, {"error": ", ".join(missing) + " is missing"})
-    link_type = call.params.choice("link_type", LINK_TYPES, "relates_to")
-    project = call.state.find_project(target_project)
-    target = call.state.find_issue(project, int(target_iid)) if project and target_iid.isdigit() else None
-    if target is None:
-        raise GitLabError(404, {"message": "No matching issue found. Make sure that you are adding a valid "
-                                           "issue URL."})
-    if target.id == source.id:
-        raise GitLabError(422, {"message": "Source cannot be related to itself."})
-    if any({lk.source_id, lk.target_id} == {source.id, target.id} for lk in call.state.links.values()):
-        raise GitLabError(409, {"message": "Issue(s) already assigned"})
-    link = IssueLink(call.state.next_id("link"), source.id, target.id, link_type, call.clock.tick())
-    call.state.links[link.id] = link
-    body = {"source_issue": call.state.issue_json(source, call.base),
-            "target_issue": call.state.issue_json(target, call.base), "link_type": link_type}
-    return 201, body, {}
-
-
-def delete_link(call: Call, id: str, issue_iid: str, issue_link_id: str) -> Reply:
-    """``DELETE …/links/:issue_link_id`` → 200 with the removed link."""
-    issue = _issue(call, call.project(id), issue_iid)
-    link = call.state.links.get(int(issue_link_id)) if issue_link_id.isdigit() else None
-    if link is None or issue.id not in (link.source_id, link.target_id):
-        raise GitLabError(404, {"message": "404 Not found"})
-    del call.state.links[link.id]
-    body = {"source_issue": call.state.issue_json(call.state.issues[link.source_id], call.base),
-            "target_issue": call.state.issue_json(call.state.issues[link.target_id], call.base),
-            "link_type": link.link_type}
-    return 200, body, {}

@@ -8,11 +8,13 @@ host:port/gitlab``) — so ``web_url`` and ``_links`` work on any port and under
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-DEFAULT_LABEL_COLOR = "#6699cc"
+from sandbox.gitlab_model import Group, Issue, IssueLink, Label, Milestone, Note, Project, User
+
+__all__ = ["GitLabState", "Group", "Issue", "IssueLink", "Label", "Milestone", "Note", "Project", "User",
+           "gitlab_time"]
 
 
 def gitlab_time(when: datetime | None) -> str | None:
@@ -20,113 +22,6 @@ def gitlab_time(when: datetime | None) -> str | None:
     if when is None:
         return None
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
-
-
-@dataclass
-class User:
-    """A GitLab user with the personal access token the sandbox accepts for it."""
-
-    id: int
-    username: str
-    name: str
-    email: str
-    token: str
-    read_only: bool = False
-
-
-@dataclass
-class Group:
-    """A group (namespace of kind ``group``); ``parent_id`` makes it a subgroup."""
-
-    id: int
-    path: str
-    name: str
-    parent_id: int | None = None
-    description: str = ""
-
-
-@dataclass
-class Label:
-    """A project label; scoped labels are named ``scope::value``."""
-
-    id: int
-    name: str
-    color: str = DEFAULT_LABEL_COLOR
-    description: str | None = None
-
-
-@dataclass
-class Milestone:
-    """A project milestone."""
-
-    id: int
-    iid: int
-    project_id: int
-    title: str
-    due_date: str | None = None
-    state: str = "active"
-
-
-@dataclass
-class Project:
-    """A project in a group namespace, with its labels and milestones."""
-
-    id: int
-    name: str
-    path: str
-    group_id: int
-    created_at: datetime
-    description: str = ""
-    labels: dict[str, Label] = field(default_factory=dict)
-    milestones: dict[int, Milestone] = field(default_factory=dict)
-    next_iid: int = 1
-
-
-@dataclass
-class Issue:
-    """A project issue; ``labels`` are names, kept sorted as GitLab renders them."""
-
-    id: int
-    iid: int
-    project_id: int
-    title: str
-    author_id: int
-    created_at: datetime
-    updated_at: datetime
-    description: str | None = None
-    state: str = "opened"
-    labels: list[str] = field(default_factory=list)
-    assignee_ids: list[int] = field(default_factory=list)
-    due_date: str | None = None
-    weight: int | None = None
-    milestone_id: int | None = None
-    closed_at: datetime | None = None
-    closed_by_id: int | None = None
-    confidential: bool = False
-
-
-@dataclass
-class Note:
-    """A comment (or a system note such as ``closed``) on an issue."""
-
-    id: int
-    issue_id: int
-    body: str
-    author_id: int
-    created_at: datetime
-    updated_at: datetime
-    system: bool = False
-
-
-@dataclass
-class IssueLink:
-    """A link between two issues (``relates_to``, ``blocks``, ``is_blocked_by``)."""
-
-    id: int
-    source_id: int
-    target_id: int
-    link_type: str
-    created_at: datetime
 
 
 class GitLabState:
