@@ -156,6 +156,12 @@ class GitLabTracker(_TrackerCommon):
     scope: GitLabScope
     points: Literal["weight", "time_estimate"] | None = Field("weight", description="What counts as points.")
     blocked_labels: list[str] = Field(default_factory=lambda: ["blocked", "workflow::blocked"])
+    in_progress_labels: list[str] = Field(
+        default_factory=lambda: ["doing", "in progress", "workflow::doing", "workflow::in progress"],
+        description="Labels meaning an open issue is in progress (otherwise it counts as to do).")
+    cancelled_labels: list[str] = Field(
+        default_factory=lambda: ["cancelled", "wontfix", "won't do", "duplicate", "workflow::cancelled"],
+        description="Labels meaning a closed issue was cancelled (excluded from progress), not done.")
     week_label: str = Field("week::{week}", description="Label pattern tagging an issue for an ISO week.")
     manual_value_prefix: str = Field("okr-value:", description="Note line a KR owner writes a value with.")
     write: GitLabWrite = Field(default_factory=GitLabWrite)

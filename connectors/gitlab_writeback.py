@@ -1,0 +1,141 @@
+"""What okr-sync shows on a GitLab KR home issue, and the diff against what is there — pure functions.
+
+Three targets, each optional (``settings.write``):
+
+* ``status label`` — one scoped label ``okr-status::<on-track|at-risk|off-track|done|not-started>``,
+  changed with ``add_labels`` / ``remove_labels`` only (other labels are never sent);
+* ``status block`` — the rendered status between ``<!-- okr-sync:begin -->`` and
+  ``<!-- okr-sync:end -->`` in the description; everything outside the markers is kept byte for byte
+  (the splice is redone on a copy re-read right before writing);
+* ``check-in <week>`` — one note per KR and ISO week, found by its marker and edited in place.
+
+Also the manual value: the latest ``okr-value: <number>`` line in a note by the KR's owner.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from config.trackers import GitLabTracker
+from connectors.base import DesiredHome, HomeState, Write
+from connectors.gitlab_items import parse_time
+from mapping import ManualValue, checkin_marker, escape, parse_marker, render_checkin, render_status_block
+
+BEGIN = "<!-- okr-sync:begin -->"
+END = "<!-- okr-sync:end -->"
+STATUS_SCOPE = "okr-status::"
+_BLOCK = re.compile(re.escape(BEGIN) + r"((?:(?!" + re.escape(BEGIN) + r").)*?)" + re.escape(END), re.DOTALL)
+_MENTION = re.compile(r"^@[A-Za-z0-9_.-]+$")
+_CHECKIN_NOTE = re.compile(r"^\s*<!-- okr-sync:checkin:")
+
+
+def status_label(status: Any) -> str:
+    """``okr-status::on-track`` for a KR or objective status."""
+    return STATUS_SCOPE + str(status.status.value).replace("_", "-")
+
+
+def find_block(description: str) -> re.Match[str] | None:
+    """The first complete okr-sync block (an orphan begin marker is left as text)."""
+    return _BLOCK.search(description)
+
+
+def block_text(description: str | None) -> str | None:
+    """The text between the markers, or None when there is no block."""
+    match = find_block(description or "")
+    return match.group(1) if match else None
+
+
+def splice(description: str | None, block: str) -> str:
+    """``description`` with its okr-sync block replaced by ``block`` (appended when absent).
+
+    Only the characters between the first complete marker pair change; with no pair, the block goes
+    after the existing text, separated by a blank line.
+    """
+    text = description or ""
+    inner = "\n" + block.rstrip("\n") + "\n"
+    match = find_block(text)
+    if match:
+        return text[: match.start(1)] + inner + text[match.end(1):]
+    separator = "" if not text or text.endswith("\n\n") else "\n" if text.endswith("\n") else "\n\n"
+    return f"{text}{separator}{BEGIN}{inner}{END}\n"
+
+
+def same_text(a: str | None, b: str | None) -> bool:
+    """Equal up to line endings and surrounding whitespace (GitLab may normalise both)."""
+    def norm(text: str | None) -> str:
+        return (text or "").replace("\r\n", "\n").strip()
+    return a is not None and b is not None and norm(a) == norm(b)
+
+
+def checkin_body(desired: DesiredHome) -> str:
+    """The check-in note: the rendered 3P check-in, then the owner's mention (a real @ mention)."""
+    assert desired.checkin is not None
+    body = render_checkin(desired.checkin, "markdown")
+    mention = desired.owner_mention
+    if mention:
+        body += f"\nOwner: {mention if _MENTION.match(mention) else escape(mention, 'markdown')}\n"
+    return body
+
+
+def checkin_notes(notes: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Check-in marker → ``{"id", "body"}`` of okr-sync's own check-in notes (marker first in the body)."""
+    found: dict[str, dict[str, Any]] = {}
+    for note in notes:
+        body = str(note.get("body") or "")
+        if note.get("system") or not _CHECKIN_NOTE.match(body):
+            continue
+        marker = parse_marker(body)
+        if marker is not None and marker.kind == "checkin" and marker.week:
+            key = checkin_marker(marker.subject_id, marker.week)
+            found.setdefault(key, {"id": note["id"], "body": body})
+    return found
+
+
+def manual_value(notes: Iterable[Mapping[str, Any]], prefix: str, owner: str | None) -> ManualValue | None:
+    """The latest ``<prefix> <number>`` line in a note by ``owner`` (any author when owner is None)."""
+    pattern = re.compile(r"^\s*" + re.escape(prefix.strip()) + r"\s*([-+]?\d[\d_\u202f ]*(?:[.,]\d+)?)\s*\S*\s*$",
+                         re.IGNORECASE | re.MULTILINE)
+    wanted = owner.strip().lstrip("@").casefold() if owner else None
+    best: ManualValue | None = None
+    for note in notes:
+        author = note.get("author") or {}
+        name = str(author.get("username") or "")
+        if note.get("system") or (wanted is not None and wanted not in (name.casefold(), str(author.get("id")))):
+            continue
+        matches = pattern.findall(str(note.get("body") or ""))
+        at = parse_time(note.get("updated_at") or note.get("created_at"))
+        if not matches or at is None:
+            continue
+        number = float(re.sub(r"[_\u202f ]", "", matches[-1]).replace(",", "."))
+        if best is None or at > best.at:
+            best = ManualValue(value=number, author=name, at=at)
+    return best
+
+
+def plan_home(desired: DesiredHome, state: HomeState, settings: GitLabTracker) -> list[Write]:
+    """The writes that make one existing home issue show ``desired`` (none when it already does)."""
+    writes: list[Write] = []
+    values = state.values
+    if settings.write.status_labels:
+        want = status_label(desired.status)
+        present = [name for name in values.get("labels", []) if name.startswith(STATUS_SCOPE)]
+        if present != [want]:
+            writes.append(Write(desired.home, "status label", ", ".join(present) or None, want,
+                                {"add": [] if want in present else [want],
+                                 "remove": [name for name in present if name != want]}))
+    if settings.write.description_block:
+        block = render_status_block(desired.status, "markdown")
+        current = values.get("block")
+        if not same_text(current, block):
+            writes.append(Write(desired.home, "status block", current, block, {"block": block}))
+    if desired.checkin is not None and settings.write.checkin_note:
+        marker = checkin_marker(desired.checkin.kr_id, desired.checkin.week)
+        body = checkin_body(desired)
+        existing = values.get("checkins", {}).get(marker)
+        if existing is None or not same_text(existing["body"], body):
+            writes.append(Write(desired.home, f"check-in {desired.checkin.week}",
+                                existing["body"] if existing else None, body,
+                                {"marker": marker, "body": body, "note_id": existing["id"] if existing else None}))
+    return writes
