@@ -1,0 +1,213 @@
+"""The Jira connector (Cloud and Server/Data Center, REST v2 through the ``jira`` library).
+
+``JiraConnector(name, settings, *, sleep=time.sleep)`` connects lazily: the first call reads
+``serverInfo`` (deployment type when ``deployment: auto``) and ``/field`` (names → ids, once). Pieces:
+:mod:`connectors.jira_session` (client, request counting, the one retry layer, error classification),
+:mod:`connectors.jira_fields` (name-or-id fields), :mod:`connectors.jira_items` (link rules → WorkItem),
+:mod:`connectors.jira_pull` (watermark, JQL window, paging), :mod:`connectors.jira_homes` and
+:mod:`connectors.jira_writeback` (home state, diff, write-back). Webhooks: ``jira:issue_*`` deliveries,
+``X-Hub-Signature: sha256=<hex HMAC of the body>`` checked when ``webhook_secret`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from config.errors import SyncError
+from config.trackers import JiraTracker
+from connectors.base import (
+    DesiredHome,
+    HomeState,
+    PullResult,
+    PullSpec,
+    WebhookEvent,
+    WebhookRejected,
+    Write,
+    WriteResult,
+)
+from connectors.jira_fields import FieldCatalogue, JiraField
+from connectors.jira_homes import read_home
+from connectors.jira_items import ItemReader
+from connectors.jira_pull import CLOUD_PAGE, Watermark, search_pages, window_jql
+from connectors.jira_session import JiraSession
+from connectors.jira_writeback import WriteFields, fields_body, issue_url, plan_home
+from connectors.webhooks import check_hmac_sha256, check_size, header
+from mapping import HomeItem
+
+LOG = logging.getLogger("okr_sync.connectors.jira")
+
+
+class JiraConnector:
+    """Pull linked work from Jira and write KR status back onto home issues."""
+
+    kind: ClassVar[str] = "jira"
+    page_size: ClassVar[int] = CLOUD_PAGE
+    """Issues per search request on Cloud (Server pages by up to 1000, as it echoes)."""
+    link_rules: ClassVar[frozenset[str]] = frozenset({"label", "field", "children_of_home", "issue_link",
+                                                      "title_prefix"})
+    write_targets: ClassVar[frozenset[str]] = frozenset({"field progress", "field status", "field forecast",
+                                                         "field last_sync", "status comment", "check-in comment"})
+
+    def __init__(self, name: str, settings: JiraTracker, *, sleep: Callable[[float], None] = time.sleep,
+                 token: str | None = None) -> None:
+        self.name = name
+        self.settings = settings
+        self.session = JiraSession(name, settings, sleep=sleep, token=token)
+        self._catalogue: FieldCatalogue | None = None
+        self._write_fields: WriteFields | None = None
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP requests made so far (retries included)."""
+        return self.session.requests_made
+
+    # --- set-up ---------------------------------------------------------------------------------------
+
+    def catalogue(self) -> FieldCatalogue:
+        """The site's fields, read once (``GET /field``); also primes the library's clause-name cache."""
+        if self._catalogue is None:
+            client = self.session.client()
+            raw = self.session.call(client.fields, subject="field list (/field)")
+            catalogue = FieldCatalogue(self.name, raw)
+            client._fields_cache_value = catalogue.clause_cache()  # the library would read /field again
+            self._catalogue = catalogue
+        return self._catalogue
+
+    def write_fields(self) -> WriteFields:
+        """``write.fields.*`` resolved to field ids."""
+        if self._write_fields is None:
+            self._write_fields = WriteFields.resolve(self.settings, self.catalogue())
+        return self._write_fields
+
+    def manual_field(self) -> JiraField | None:
+        """``manual_value_field`` resolved, when configured."""
+        ref = self.settings.manual_value_field
+        return self.catalogue().resolve(ref, setting="manual_value_field") if ref else None
+
+    # --- pull -----------------------------------------------------------------------------------------
+
+    def pull(self, since: str | None, spec: PullSpec, *, full: bool = False) -> PullResult:
+        """Issues in ``scope.jql`` changed since the watermark (all of them when ``full`` or no watermark)."""
+        reader = ItemReader.build(self.name, self.session.base_url, self.settings, self.catalogue(),
+                                  spec.kr_homes, spec.number_fields)
+        mark = Watermark() if full else Watermark.decode(since)
+        zone = self.session.time_zone() if mark.since is not None else "UTC"
+        jql = window_jql(self.settings.scope.jql, mark.since, self.settings.overlap, zone)
+        items, delivered = {}, []
+        for page in search_pages(self.session, jql, reader.field_ids()):
+            for raw in page:
+                item = reader.work_item(raw)
+                if item.key in items or not mark.is_new(item.key, item.updated):
+                    continue
+                items[item.key] = item
+                delivered.append((item.key, item.updated))
+        LOG.info("jira %s: pulled %d changed issue(s)", self.name, len(items))
+        after = mark.advance(delivered, self.settings.overlap)
+        return PullResult(items=list(items.values()), watermark=after.encode(), full=mark.since is None,
+                          scopes=(self.settings.scope.jql,))
+
+    # --- write-back ---------------------------------------------------------------------------------
+
+    def read_homes(self, homes: Sequence[HomeItem], spec: PullSpec) -> dict[HomeItem, HomeState]:
+        """Current okr-sync fields, marked comments and manual values of the home issues."""
+        fields = self.write_fields()
+        manual = self.manual_field()
+        out: dict[HomeItem, HomeState] = {}
+        for home in dict.fromkeys(homes):
+            kr = spec.manual_homes.get(home)
+            out[home] = read_home(self.session, home, fields, manual, kr, spec.owners.get(kr or ""))
+        return out
+
+    def plan_writes(self, desired: Sequence[DesiredHome], current: Mapping[HomeItem, HomeState]) -> list[Write]:
+        """Only the writes that make each existing home issue show ``desired``."""
+        fields = self.write_fields()
+        now = datetime.now(UTC)
+        writes: list[Write] = []
+        for want in desired:
+            state = current.get(want.home)
+            if state is None or not state.exists:
+                LOG.warning("jira %s: KR home issue %s does not exist or is not readable; nothing written",
+                            self.name, want.home.key)
+                continue
+            writes += plan_home(self.settings, fields, want, state.values, now)
+        return writes
+
+    def apply(self, writes: Sequence[Write]) -> list[WriteResult]:
+        """Perform writes: field writes of one issue in one request; one failure never stops the others."""
+        results: dict[int, WriteResult] = {}
+        by_home: dict[HomeItem, list[int]] = {}
+        for index, write in enumerate(writes):
+            if write.payload.get("op") == "field":
+                by_home.setdefault(write.home, []).append(index)
+            else:
+                results[index] = self._attempt(write, lambda w=write: self._comment(w))
+        for indexes in by_home.values():
+            group = [writes[i] for i in indexes]
+            outcome = self._attempt(group[0], lambda g=group: self._put_fields(g))
+            if outcome.ok or len(group) == 1:
+                results.update({i: WriteResult(writes[i], outcome.ok, outcome.error) for i in indexes})
+                continue
+            for i in indexes:  # one bad field (say, a missing option) must not block the others
+                results[i] = self._attempt(writes[i], lambda w=writes[i]: self._put_fields([w]))
+        return [results[i] for i in range(len(writes))]
+
+    def _attempt(self, write: Write, action: Callable[[], Any]) -> WriteResult:
+        try:
+            action()
+        except SyncError as error:
+            LOG.warning("jira %s: %s failed: %s", self.name, write.describe(), error.message)
+            return WriteResult(write, False, error)
+        return WriteResult(write, True)
+
+    def _put_fields(self, group: list[Write]) -> None:
+        home = group[0].home
+        session = self.session.client()._session
+        names = ", ".join(w.target.removeprefix("field ") for w in group)
+        self.session.call(lambda: session.put(issue_url(self.session.base_url, home.key), data=fields_body(group)),
+                          subject=f"field(s) {names} on {home.key}")
+
+    def _comment(self, write: Write) -> None:
+        client, key, body = self.session.client(), write.home.key, str(write.payload["body"])
+        subject = f"{write.target} on {key}"
+        if write.payload["op"] == "comment_edit":
+            url = str(write.payload["self"])
+            self.session.call(lambda: client._session.put(url, data=json.dumps({"body": body})), subject=subject)
+            return
+        self.session.call(lambda: client.add_comment(key, body), subject=subject,
+                          before_retry=lambda: self._landed(key, str(write.payload["marker"])))
+
+    def _landed(self, key: str, marker: str) -> bool | None:
+        """Before re-posting a comment: did the failed attempt create it after all?"""
+        state = read_home(self.session, HomeItem(self.name, key), WriteFields({}, None), None, None, None)
+        return True if marker in (state.values.get("comments") or {}) else None
+
+    # --- webhooks -------------------------------------------------------------------------------------
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, max_bytes: int) -> WebhookEvent:
+        """Authenticate (size, then ``X-Hub-Signature`` when a secret is set) and read the changed issue."""
+        check_size(body, max_bytes, tracker=self.name)
+        secret = self.settings.webhook_secret
+        check_hmac_sha256(body, header(headers, "X-Hub-Signature"),
+                          secret.get_secret_value() if secret is not None else None, tracker=self.name)
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise WebhookRejected(400, "webhook body is not JSON; Jira sends application/json",
+                                  tracker=self.name) from None
+        if not isinstance(data, dict):
+            raise WebhookRejected(400, "webhook body is not a JSON object", tracker=self.name)
+        event = str(data.get("webhookEvent") or "")
+        issue = data.get("issue") if isinstance(data.get("issue"), dict) else {}
+        key = issue.get("key") if isinstance(issue, dict) else None
+        if not event.startswith("jira:issue_") or not key:
+            return WebhookEvent(self.name, frozenset(), event or "unknown", ignored=True)
+        return WebhookEvent(self.name, frozenset({str(key)}), event)
+
+    def close(self) -> None:
+        """Release connections."""
+        self.session.close()
