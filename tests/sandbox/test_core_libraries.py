@@ -107,3 +107,25 @@ def test_gitlab_retries_an_injected_429_and_the_counters_show_both(sandbox: Sand
     assert counts["faulted"] == {"GET /gitlab/api/v4/projects/transparency/portal": 1}
     assert counts["by_route"] == {"GET /gitlab/api/v4/projects/{id}": 1}
     assert counts["total"] == 2
+
+
+def test_make_sandbox_gives_fresh_sandboxes_per_deployment(make_sandbox: Any, control_of: Any) -> None:
+    server = make_sandbox("empty", jira_deployment="server")
+    cloud = make_sandbox("empty")
+    assert server.base_url != cloud.base_url
+    for sb, expected in ((server, "Server"), (cloud, "Cloud")):
+        client = JIRA(server=sb.info["jira"]["url"], token_auth=sb.info["jira"]["token"])
+        try:
+            assert client.server_info()["deploymentType"] == expected == sb.info["jira"]["deployment"]
+            assert [p.key for p in client.projects()] == ["OKR"]
+        finally:
+            client.close()
+    control = control_of(server)
+    assert control.count("GET /jira/rest/api/2/serverInfo") == 2
+    control.fault("GET /jira/*", "503", times=1)
+    assert control.faults()["rules"][0]["kind"] == "503"
+    assert control.set_clock("2026-10-05T09:00:00Z", frozen=True)["now"].startswith("2026-10-05T09:00:00")
+    assert control.advance(3600)["now"].startswith("2026-10-05T10:00:00")
+    assert set(control.state()) == {"jira", "gitlab", "planner"}
+    control.reset()
+    assert control.faults()["rules"] == [] and control.requests()["total"] == 0
