@@ -73,6 +73,7 @@ ROUTES: list[tuple[str, tuple[str, ...], str]] = [
     ("/issue/{issueIdOrKey}", ("GET",), "issue_get"),
     ("/issue/{issueIdOrKey}", ("PUT",), "issue_edit"),
     ("/issue/{issueIdOrKey}", ("DELETE",), "issue_delete"),
+    ("/issue/{issueIdOrKey}/assignee", ("PUT",), "issue_assign"),
     ("/issue/{issueIdOrKey}/transitions", ("GET",), "transitions_list"),
     ("/issue/{issueIdOrKey}/transitions", ("POST",), "transition_do"),
     ("/issue/{issueIdOrKey}/comment", ("GET",), "comment_list"),
@@ -117,8 +118,9 @@ class JiraEmulator(IssueApi, MetaApi):
         self.state = build_state(fixture, clock.now(), deployment)
         self._lock = threading.RLock()
         self._urls = _url_map()
+        bot_time_zone = bot_time_zone or (fixture or {}).get("bot_time_zone")
         if bot_time_zone:
-            self.set_time_zone("okr-bot", bot_time_zone)
+            self.set_time_zone("okr-bot", str(bot_time_zone))
 
     @property
     def deployment(self) -> str:

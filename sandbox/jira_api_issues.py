@@ -70,6 +70,14 @@ class IssueApi:
             return 200, self.issue_get(call, issue.id)
         return 204, None
 
+    def issue_assign(self, call: Call, issueIdOrKey: str) -> Any:  # noqa: N803
+        """``PUT /issue/{key}/assignee`` with ``{"accountId"}`` (Cloud) or ``{"name"}`` (Server) → 204."""
+        issue = call.state.require_issue(issueIdOrKey)
+        body = call.json()
+        edit = call.editor()
+        record(edit, issue, apply_edits(edit, issue, {"assignee": body if any(body.values()) else None}, {}))
+        return 204, None
+
     def issue_delete(self, call: Call, issueIdOrKey: str) -> Any:
         """``DELETE /issue/{issueIdOrKey}``; sub-tasks need ``deleteSubtasks=true``."""
         s = call.state

@@ -47,9 +47,8 @@ class MetaApi:
             raise JiraApiError(400, "One of 'query' or 'username' must be given." if not call.cloud
                                else "One of 'query' or 'accountId' query parameters must be provided.")
         low = term.lower()
-        found = [u for u in call.state.users
-                 if any(x.lower().startswith(low) or low in x.lower()
-                        for x in (u.name, u.display_name, u.email))]
+        found = [u for u in call.state.users if low == u.account_id.lower()
+                 or any(low in x.lower() for x in (u.name, u.display_name, u.email))]
         _, _, page = call.page(found, 50, 1000)
         return [call.render.full_user(u) for u in page]
 

@@ -4,6 +4,7 @@ Format of the ``jira`` section (YAML or JSON; every key optional; user keys in c
 snake_case)::
 
     deployment: Cloud                 # Cloud (default) | Server
+    bot_time_zone: Asia/Kolkata       # optional: the okr-bot user's time zone (default UTC)
     users:                            # default: the two contract users below
       - {name: okr-bot, accountId: ..., displayName: OKR Bot, email: ..., timeZone: Europe/Berlin,
          token: sandbox-jira-token, read_only: false}

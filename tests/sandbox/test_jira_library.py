@@ -292,3 +292,19 @@ def test_minute_resolution_in_the_users_time_zone(sb: Sandbox, control_of: type[
         client.close()
         emulator.set_time_zone("okr-bot", "UTC")
         control.set_clock((datetime.now(UTC) + timedelta(seconds=1)).isoformat())
+
+
+def test_comment_paging_delete_and_assign(sb: Sandbox, jira: JIRA) -> None:
+    issue = jira.create_issue(project="OKR", issuetype="Task", summary="comments")
+    ids = [jira.add_comment(issue.key, f"c{n}").id for n in range(5)]
+    page = jira._get_json(f"issue/{issue.key}/comment", params={"startAt": 1, "maxResults": 2})
+    assert (page["startAt"], page["maxResults"], page["total"]) == (1, 2, 5)
+    assert [c["body"] for c in page["comments"]] == ["c1", "c2"]
+    assert [c.body for c in jira.comments(issue.key, order_by="-created")][0] == "c4"
+    jira.comment(issue.key, ids[0]).delete()
+    assert [c.id for c in jira.comments(issue.key)] == ids[1:]
+    maria = jira.search_users(query="maria")[0]
+    jira.assign_issue(issue.key, maria.accountId if jira._is_cloud else maria.name)
+    assert jira.issue(issue.key).fields.assignee.displayName == "Maria Souza"
+    jira.assign_issue(issue.key, None)
+    assert jira.issue(issue.key).fields.assignee is None
