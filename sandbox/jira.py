@@ -158,6 +158,7 @@ class JiraEmulator(IssueApi, MetaApi):
         except NotFound:
             environ["sandbox.route"] = "/{unmatched}"
             return _error(JiraApiError(404, f"null for uri: {request.path}"))
+        values = dict(values)
         api = values.pop("api")
         environ["sandbox.route"] = f"/rest/api/{api}{template}"
         try:

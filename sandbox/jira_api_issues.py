@@ -70,7 +70,7 @@ class IssueApi:
             return 200, self.issue_get(call, issue.id)
         return 204, None
 
-    def issue_assign(self, call: Call, issueIdOrKey: str) -> Any:  # noqa: N803
+    def issue_assign(self, call: Call, issueIdOrKey: str) -> Any:
         """``PUT /issue/{key}/assignee`` with ``{"accountId"}`` (Cloud) or ``{"name"}`` (Server) → 204."""
         issue = call.state.require_issue(issueIdOrKey)
         body = call.json()

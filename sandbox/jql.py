@@ -427,6 +427,10 @@ def sort_records(records: Sequence[Any], keys: list[tuple[FieldRef, bool]],
     for ref, descending in reversed(keys):
         present = [r for r in out if value(r, ref) is not None]
         missing = [r for r in out if value(r, ref) is None]
-        present.sort(key=lambda r, ref=ref: value(r, ref), reverse=descending)
+
+        def sort_key(record: Any, ref: FieldRef = ref) -> Any:
+            return value(record, ref)
+
+        present.sort(key=sort_key, reverse=descending)
         out = missing + present if descending else present + missing
     return out
