@@ -200,6 +200,8 @@ class PlannerTracker(_TrackerCommon):
     scope: PlannerScope
     blocked_category: str | None = Field("Blocked", description="Category name meaning blocked.")
     write: PlannerWrite = Field(default_factory=PlannerWrite)
+    webhook_client_state: SecretStr | None = Field(
+        None, description="clientState every Graph change notification (or relay delivery) must carry.")
 
 
 Tracker = Annotated[JiraTracker | GitLabTracker | PlannerTracker, Field(discriminator="kind")]
