@@ -25,7 +25,7 @@ import requests
 from jira import JIRA, JIRAError
 from requests.adapters import HTTPAdapter
 
-from config.errors import RetriableError, SkippableError, SyncError
+from config.errors import AuthError, RetriableError, SkippableError, SyncError
 from config.trackers import BasicAuth, JiraTracker
 from connectors.redact import redact
 from connectors.responses import BAD_BODY, DEFAULT_RULES, DROPPED, TIMEOUT, Rule, classify
@@ -43,7 +43,10 @@ JIRA_RULES: tuple[Rule, ...] = (
          body_contains="cannot be set"),
     Rule(400, SkippableError, "Jira rejected the query for {subject}: {detail}; fix scope.jql",
          body_contains="Error in the JQL"),
+    Rule(401, AuthError, "Jira rejected the credentials on {subject}; check the token (or user and API token) "
+                         "configured for this tracker and that it has not expired"),
     Rule(409, RetriableError, "Jira reported a conflicting edit of {subject}; will re-read and retry"),
+    Rule(429, RetriableError, "Jira rate-limited {subject}; backing off as Retry-After asks"),
 )
 """Jira's own rows, consulted before :data:`connectors.responses.DEFAULT_RULES`."""
 
@@ -144,7 +147,7 @@ class JiraSession:
         ``before_retry`` runs before each repeated attempt of a non-idempotent write; when it returns
         something other than None, the write already landed and that value is the result.
         """
-        attempts = {"n": 0}
+        attempts, budget = {"n": 0, "slept": 0.0}, self.settings.max_retry_time.total_seconds()
 
         def once() -> T:
             attempts["n"] += 1
@@ -155,13 +158,23 @@ class JiraSession:
             try:
                 return action()
             except (JIRAError, requests.RequestException, ValueError, KeyError) as exc:
-                raise self.translate(exc, subject) from None
+                error = self.translate(exc, subject)
+            wait = error.retry_after if isinstance(error, RetriableError) else None
+            if wait is not None and attempts["slept"] + wait > budget:
+                raise _GiveUp(error)  # Jira asks for a longer pause than the budget leaves: stop now
+            raise error
+
+        def sleep(seconds: float) -> None:
+            attempts["slept"] += seconds
+            self._sleep(seconds)
 
         if not retry:
             return once()
-        budget = self.settings.max_retry_time.total_seconds()
         policy = RetryPolicy(attempts=5, max_total=budget, base=0.5, cap=max(0.0, min(30.0, budget)))
-        return with_retries(once, policy=policy, sleep=self._sleep, on_retry=self._log_retry)
+        try:
+            return with_retries(once, policy=policy, sleep=sleep, on_retry=self._log_retry)
+        except _GiveUp as stop:
+            raise stop.error from None
 
     def _log_retry(self, error: RetriableError, wait: float) -> None:
         LOG.warning("jira %s: %s (retrying in %.1f s)", self.name, error.message, wait)
@@ -188,6 +201,14 @@ class JiraSession:
         error = classify(status, tracker=self.name, subject=redact(subject, self.secrets),
                          detail=redact(detail, self.secrets), headers=headers, rules=JIRA_RULES + DEFAULT_RULES)
         return _redacted(error, self.secrets)
+
+
+class _GiveUp(Exception):
+    """Carries a retriable error out of the retry loop when waiting longer would exceed the budget."""
+
+    def __init__(self, error: SyncError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 def _detail(text: str, response: requests.Response | None) -> str:
