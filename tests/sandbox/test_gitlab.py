@@ -334,3 +334,27 @@ def test_demo_fixture_pages_through_the_shared_sandbox(sandbox: Sandbox, control
     assert control.count("GET /gitlab/api/v4/projects/{id}/issues") == max(1, -(-len(expected) // 2))
     group = gl.groups.get(sandbox.info["gitlab"]["group"])
     assert len(group.issues.list(get_all=True, per_page=25)) == len(everything)
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "check"),
+    [
+        ({"page": "abc"}, 400, lambda r: r.json() == {"error": "page is invalid"}),
+        ({"per_page": "1000"}, 200, lambda r: r.headers["X-Per-Page"] == "100" and len(r.json()) == 30),
+        ({"per_page": "0"}, 200, lambda r: r.headers["X-Per-Page"] == "20"),
+        ({"updated_after": "last tuesday"}, 400, lambda r: r.json() == {"error": "updated_after is invalid"}),
+        ({"order_by": "priority"}, 400, lambda r: "not emulated" in r.json()["error"]),
+        ({"sort": "sideways"}, 400, lambda r: r.json() == {"error": "sort does not have a valid value"}),
+        ({"labels": "None"}, 200, lambda r: r.json() == []),
+        ({"labels": "Any", "not[labels]": "kr::KR-1"}, 200, lambda r: len(r.json()) == 15),
+        ({"iids[]": ["1", "2"]}, 200, lambda r: sorted(i["iid"] for i in r.json()) == [1, 2]),
+        ({"page": "99"}, 200, lambda r: r.json() == [] and "next" not in r.links),
+    ],
+    ids=["page-not-a-number", "per-page-capped", "per-page-zero", "bad-time", "order-not-emulated", "bad-sort",
+         "labels-none", "labels-any-not", "iids-array", "page-past-end"],
+)
+def test_hostile_list_parameters(sb: Sandbox, params: dict[str, Any], status: int, check: Any) -> None:
+    url = sb.info["gitlab"]["url"] + "/api/v4/projects/okr%2Fwork/issues"
+    response = requests.get(url, params=params, headers={"PRIVATE-TOKEN": TOKEN}, timeout=10)
+    assert response.status_code == status
+    assert check(response)

@@ -376,3 +376,37 @@ def test_demo_fixture_pages_through_the_shared_sandbox(sandbox: Sandbox, control
     assert all(etag_of(t).startswith('W/"') for t in tasks)
     details = run_graph(sandbox, lambda c: c.planner.plans.by_planner_plan_id(plan_id).details.get())
     assert details.category_descriptions.category1
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "code"),
+    [
+        ("GET", f"/planner/plans/{PLAN_ID}/tasks?$top=0", {}, 400, "BadRequest"),
+        ("GET", f"/planner/plans/{PLAN_ID}/tasks?$skiptoken=!!", {}, 400, "BadRequest"),
+        ("GET", f"/planner/plans/{PLAN_ID}/tasks?$orderby=title", {}, 400, "BadRequest"),
+        ("POST", "/planner/tasks", {"content": b"{", "headers": {"Content-Type": "application/json"}}, 400,
+         "BadRequest"),
+        ("POST", "/planner/tasks", {"content": b"title=x", "headers": {"Content-Type": "text/plain"}}, 415,
+         "UnsupportedMediaType"),
+        ("POST", "/planner/tasks", {"json": {"title": "No plan"}}, 400, "BadRequest"),
+        ("POST", "/planner/tasks", {"json": {"planId": PLAN_ID, "title": "x", "bucketId": "nope"}}, 400,
+         "BadRequest"),
+        ("POST", "/planner/tasks", {"json": {"planId": PLAN_ID, "title": "x",
+                                             "appliedCategories": {"category26": True}}}, 400, "BadRequest"),
+        ("POST", "/planner/tasks", {"json": {"planId": PLAN_ID, "title": "x" * 256}}, 400, "BadRequest"),
+        ("PUT", f"/planner/plans/{PLAN_ID}", {"json": {}}, 405, "BadRequest"),
+        ("GET", "/users/nobody@nowhere.example", {}, 404, "Request_ResourceNotFound"),
+    ],
+    ids=["top-zero", "bad-skiptoken", "orderby-refused", "broken-json", "not-json", "no-plan", "foreign-bucket",
+         "category26", "long-title", "wrong-method", "unknown-user"],
+)
+def test_hostile_requests_get_graph_errors(sb: Sandbox, method: str, path: str, kwargs: dict[str, Any],
+                                           status: int, code: str) -> None:
+    token = sb.tokens.issue("https://graph.microsoft.com/.default")
+    with httpx.Client(base_url=sb.info["planner"]["graph_url"], timeout=10,
+                      headers={"Authorization": f"Bearer {token}"}) as http:
+        response = http.request(method, path, **kwargs)
+        assert response.status_code == status
+        assert response.headers["Content-Type"].startswith("application/json")
+        assert response.json()["error"]["code"] == code
+    assert len(sb.emulators["planner"].snapshot()["tasks"]) == 8  # nothing was stored
