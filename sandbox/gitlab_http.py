@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from werkzeug.datastructures import MultiDict
 
@@ -12,6 +13,7 @@ from sandbox.gitlab_query import Params, paginate
 from sandbox.gitlab_store import GitLabState, Group, Project, User
 
 Reply = tuple[int, Any, dict[str, str]]
+T = TypeVar("T")
 
 
 class GitLabError(Exception):
@@ -56,7 +58,7 @@ class Call:
             raise GitLabError(404, {"message": "404 Group Not Found"})
         return group
 
-    def page(self, rows: list[Any]) -> Reply:
-        """A 200 answer with one page of ``rows`` and GitLab's pagination headers."""
+    def page(self, rows: list[T], render: Callable[[T], dict[str, Any]]) -> Reply:
+        """A 200 answer with one page of ``rows`` (rendered after slicing) and the pagination headers."""
         chosen, headers = paginate(rows, self.params, self.page_url, self.query, self.total_header_limit)
-        return 200, chosen, headers
+        return 200, [render(row) for row in chosen], headers

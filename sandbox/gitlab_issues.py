@@ -34,7 +34,7 @@ def list_project_issues(call: Call, id: str) -> Reply:
     project = call.project(id)
     issues = filter_issues(call.state, (i for i in call.state.issues.values() if i.project_id == project.id),
                            call.params)
-    return call.page([call.state.issue_json(i, call.base) for i in issues])
+    return call.page(list(issues), lambda i: call.state.issue_json(i, call.base))
 
 
 def list_group_issues(call: Call, id: str) -> Reply:
@@ -43,7 +43,7 @@ def list_group_issues(call: Call, id: str) -> Reply:
     projects = {p.id for p in call.state.projects.values() if p.group_id in groups}
     issues = filter_issues(call.state, (i for i in call.state.issues.values() if i.project_id in projects),
                            call.params)
-    return call.page([call.state.issue_json(i, call.base) for i in issues])
+    return call.page(list(issues), lambda i: call.state.issue_json(i, call.base))
 
 
 def get_issue(call: Call, id: str, issue_iid: str) -> Reply:
@@ -207,7 +207,7 @@ def list_notes(call: Call, id: str, issue_iid: str) -> Reply:
     order_by = call.params.choice("order_by", ("created_at", "updated_at"), "created_at")
     sort = call.params.choice("sort", ("asc", "desc"), "desc")
     notes = order_rows([n for n in call.state.notes.values() if n.issue_id == issue.id], order_by, sort)
-    return call.page([call.state.note_json(n, call.base) for n in notes])
+    return call.page(list(notes), lambda n: call.state.note_json(n, call.base))
 
 
 def get_note(call: Call, id: str, issue_iid: str, note_id: str) -> Reply:

@@ -33,7 +33,7 @@ def list_users(call: Call) -> Reply:
     users = [u for u in sorted(call.state.users.values(), key=lambda u: u.id, reverse=True)
              if (username is None or u.username.lower() == username.lower())
              and (not search or search in u.username.lower() or search in u.name.lower())]
-    return call.page([call.state.user_json(u, call.base) for u in users])
+    return call.page(list(users), lambda u: call.state.user_json(u, call.base))
 
 
 def get_user(call: Call, user_id: str) -> Reply:
@@ -48,7 +48,7 @@ def list_groups(call: Call) -> Reply:
     """``GET /groups``."""
     search = (call.params.text("search") or "").lower()
     groups = [g for g in call.state.groups.values() if search in call.state.group_full_path(g).lower()]
-    return call.page([call.state.group_json(g, call.base) for g in groups])
+    return call.page(list(groups), lambda g: call.state.group_json(g, call.base))
 
 
 def get_group(call: Call, id: str) -> Reply:
@@ -60,7 +60,7 @@ def list_subgroups(call: Call, id: str) -> Reply:
     """``GET /groups/:id/subgroups`` — direct children."""
     parent = call.group(id)
     children = [g for g in call.state.groups.values() if g.parent_id == parent.id]
-    return call.page([call.state.group_json(g, call.base) for g in children])
+    return call.page(list(children), lambda g: call.state.group_json(g, call.base))
 
 
 def list_group_projects(call: Call, id: str) -> Reply:
@@ -69,14 +69,14 @@ def list_group_projects(call: Call, id: str) -> Reply:
     include = str(call.params.get("include_subgroups", "false")).lower() == "true"
     groups = call.state.group_and_descendants(group) if include else {group.id}
     projects = [p for p in call.state.projects.values() if p.group_id in groups]
-    return call.page([call.state.project_json(p, call.base) for p in projects])
+    return call.page(list(projects), lambda p: call.state.project_json(p, call.base))
 
 
 def list_projects(call: Call) -> Reply:
     """``GET /projects``."""
     search = (call.params.text("search") or "").lower()
     projects = [p for p in call.state.projects.values() if search in call.state.project_full_path(p).lower()]
-    return call.page([call.state.project_json(p, call.base) for p in projects])
+    return call.page(list(projects), lambda p: call.state.project_json(p, call.base))
 
 
 def get_project(call: Call, id: str) -> Reply:
@@ -112,7 +112,7 @@ def list_labels(call: Call, id: str) -> Reply:
     """``GET /projects/:id/labels``."""
     project = call.project(id)
     labels = sorted(project.labels.values(), key=lambda lb: lb.name.lower())
-    return call.page([call.state.label_json(project, lb) for lb in labels])
+    return call.page(list(labels), lambda lb: call.state.label_json(project, lb))
 
 
 def create_label(call: Call, id: str) -> Reply:
@@ -135,7 +135,7 @@ def create_label(call: Call, id: str) -> Reply:
 def list_milestones(call: Call, id: str) -> Reply:
     """``GET /projects/:id/milestones``."""
     project = call.project(id)
-    return call.page([call.state.milestone_json(m, call.base) for m in project.milestones.values()])
+    return call.page(list(project.milestones.values()), lambda m: call.state.milestone_json(m, call.base))
 
 
 def create_milestone(call: Call, id: str) -> Reply:

@@ -48,8 +48,11 @@ def apply(state: GraphState, entity: Entity, body: dict[str, Any], *, creating: 
     allowed = WRITABLE[entity.kind] | ({"planId"} if creating else frozenset())
     changes: dict[str, Any] = {}
     for key, value in body.items():
-        if key.startswith("@odata.") or (creating and key in ("details", "owner", "container")):
+        if key.startswith("@odata."):
             continue
+        if key == "details":
+            raise bad_request("The sandbox does not emulate setting 'details' inline; create the task, then "
+                              "PATCH /planner/tasks/{id}/details with the details' ETag in If-Match.")
         if key not in allowed:
             if key in entity.props and entity.props[key] == value:
                 continue  # an unchanged read-only property sent back is harmless

@@ -19,6 +19,8 @@ from sandbox.graph_edits import GraphError, apply, bad_request
 from sandbox.graph_store import Entity, GraphState
 
 Reply = tuple[int, Any]
+MAX_TASKS = 9000
+MAX_BUCKETS = 200
 UNSUPPORTED_OPTIONS = ("$filter", "$orderby", "$count", "$search", "$skip")
 ENTITY_PATHS = {"plan": "planner/plans", "planDetails": "planner/plans/{id}/details",
                 "bucket": "planner/buckets", "task": "planner/tasks", "taskDetails": "planner/tasks/{id}/details"}
@@ -163,6 +165,8 @@ def create_bucket(call: PlannerCall) -> Reply:
     if not call.body.get("planId"):
         raise bad_request("Schema validation has failed. Validation for field 'planId' on entity "
                           "'plannerBucket' has failed: The field is required.")
+    if len(call.state.all("bucket", planId=call.body["planId"])) >= MAX_BUCKETS:
+        raise GraphError(403, "MaximumBucketsInPlan", f"The plan already has the maximum of {MAX_BUCKETS} buckets.")
     bucket = Entity("bucket", {"name": None, "planId": None, "orderHint": " !",
                                "id": call.state.new_id("bucket")}, 0)
     apply(call.state, bucket, {"name": None, **call.body}, creating=True)
@@ -218,8 +222,8 @@ def create_task(call: PlannerCall, plan_id: str | None = None) -> Reply:
     plan = call.state.get("plan", str(body["planId"]))
     if plan is None:
         raise GraphError(404, "", "The requested item is not found.")
-    if len(call.state.all("task", planId=plan.id)) >= 9000:
-        raise GraphError(403, "MaximumTasksInProject", "The plan already has the maximum of 9000 tasks.")
+    if len(call.state.all("task", planId=plan.id)) >= MAX_TASKS:
+        raise GraphError(403, "MaximumTasksInProject", f"The plan already has the maximum of {MAX_TASKS} tasks.")
     probe = Entity("task", {"planId": plan.id, "title": body["title"]}, 0)
     apply(call.state, probe, body, creating=True)  # validate everything before storing anything
     task = call.state.new_task(plan.id, body["title"])

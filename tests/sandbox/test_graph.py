@@ -394,11 +394,13 @@ def test_demo_fixture_pages_through_the_shared_sandbox(sandbox: Sandbox, control
         ("POST", "/planner/tasks", {"json": {"planId": PLAN_ID, "title": "x",
                                              "appliedCategories": {"category26": True}}}, 400, "BadRequest"),
         ("POST", "/planner/tasks", {"json": {"planId": PLAN_ID, "title": "x" * 256}}, 400, "BadRequest"),
+        ("POST", "/planner/tasks", {"json": {"planId": PLAN_ID, "title": "x", "details": {"description": "d"}}},
+         400, "BadRequest"),
         ("PUT", f"/planner/plans/{PLAN_ID}", {"json": {}}, 405, "BadRequest"),
         ("GET", "/users/nobody@nowhere.example", {}, 404, "Request_ResourceNotFound"),
     ],
     ids=["top-zero", "bad-skiptoken", "orderby-refused", "broken-json", "not-json", "no-plan", "foreign-bucket",
-         "category26", "long-title", "wrong-method", "unknown-user"],
+         "category26", "long-title", "inline-details", "wrong-method", "unknown-user"],
 )
 def test_hostile_requests_get_graph_errors(sb: Sandbox, method: str, path: str, kwargs: dict[str, Any],
                                            status: int, code: str) -> None:
