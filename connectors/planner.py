@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -69,6 +70,7 @@ class PlannerConnector:
         self.session: GraphSession = GraphSession(
             name, settings, secret=settings.auth.client_secret.get_secret_value(), sleep=sleep)
         self._ops: PlannerCalls = PlannerCalls(self.session)
+        weakref.finalize(self, self.session.close)  # a connector dropped without close() still releases
 
     @property
     def requests_made(self) -> int:

@@ -24,6 +24,7 @@ import contextlib
 import email.utils
 import json
 import ssl
+import threading
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
@@ -196,8 +197,13 @@ class GraphSession:
             return None
 
     def close(self) -> None:
-        """Close connections, the credential and the loop (idempotent)."""
+        """Close connections, the credential and the loop (idempotent; safe from a GC finalizer)."""
         if self.loop.is_closed():
+            return
+        if asyncio._get_running_loop() is not None:  # collected while another loop runs: close elsewhere
+            worker = threading.Thread(target=self.close, name="planner-session-close")
+            worker.start()
+            worker.join()
             return
         self.loop.run_until_complete(self.http.aclose())
         self.loop.run_until_complete(self.loop.shutdown_asyncgens())
