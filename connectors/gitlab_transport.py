@@ -30,7 +30,7 @@ import gitlab.exceptions
 import requests
 import requests.adapters
 
-from config.errors import AuthError, SkippableError, SyncError
+from config.errors import AuthError, RetriableError, SkippableError, SyncError
 from config.trackers import GitLabTracker
 from connectors.redact import redact
 from connectors.responses import BAD_BODY, DEFAULT_RULES, DROPPED, TIMEOUT, Rule, classify
@@ -41,6 +41,12 @@ LOG = logging.getLogger("okr_sync.connectors.gitlab")
 PAGE_SIZE = 100
 
 GITLAB_RULES: tuple[Rule, ...] = (
+    Rule(401, AuthError, "credentials rejected on {subject}; check the token configured for this tracker (api "
+                         "scope, not expired, not revoked)"),
+    Rule(409, RetriableError, "{subject} is locked by another change on GitLab; will retry",
+         body_contains="Resource lock"),
+    Rule(409, SkippableError, "GitLab refused the change to {subject} as a conflict: {detail}"),
+    Rule(429, RetriableError, "rate limited by GitLab on {subject}; backing off (Retry-After honoured)"),
     Rule(403, AuthError,
          "permission missing for {subject}: {detail}; the okr-sync token needs the api scope and at least "
          "Reporter (read) or Developer (write) access there"),
