@@ -6,7 +6,7 @@ Progress, expected, gap, forecast and rates are fractions (0.42), never percenta
 
 from mapping.checkin import compose_checkin, item_ref
 from mapping.companion import RULES, kr_findings, objective_findings, unknown_kr_findings
-from mapping.execution import planned_vs_executed
+from mapping.execution import planned_vs_executed, weeks_execution
 from mapping.kr_status import kr_status, recent_weeks
 from mapping.markers import Flavour, Marker, checkin_marker, parse_marker, status_marker, wrap_marker
 from mapping.model import (
@@ -129,5 +129,6 @@ __all__ = [
     "week_bounds",
     "week_end_utc",
     "week_start_utc",
+    "weeks_execution",
     "wrap_marker",
 ]

@@ -9,8 +9,9 @@ rate      = executed / planned, None when nothing was planned (so an empty week 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
 
 from mapping.model import StatusCategory, WorkItem
 from mapping.results import WeekExecution
@@ -31,34 +32,54 @@ def is_planned_for(item: WorkItem, week: str, monday: date, sunday: date) -> boo
 
 def planned_vs_executed(items: Iterable[WorkItem], week: str) -> WeekExecution:
     """Compare the week's plan with what was done by its end, and list unplanned completed work."""
-    monday, sunday = week_bounds(week)
-    start, end = week_start_utc(week), week_end_utc(week)
-    planned: list[str] = []
-    executed: list[str] = []
-    unplanned: list[str] = []
+    return weeks_execution(items, (week,))[0]
+
+
+def weeks_execution(items: Iterable[WorkItem], weeks: Sequence[str]) -> tuple[WeekExecution, ...]:
+    """``planned_vs_executed`` for several weeks in one pass over the items (same order as ``weeks``)."""
+    week_index = {week: n for n, week in enumerate(weeks)}
+    day_index: dict[date | None, int] = {}
+    for n, week in enumerate(weeks):
+        monday = week_bounds(week)[0]
+        for offset in range(7):
+            day_index[monday + timedelta(days=offset)] = n
+    windows = sorted((week_start_utc(week), week_end_utc(week), n) for n, week in enumerate(weeks))
+    starts = [start for start, _, _ in windows]
+    ends = [week_end_utc(week) for week in weeks]
+    planned: list[list[str]] = [[] for _ in weeks]
+    executed: list[list[str]] = [[] for _ in weeks]
+    unplanned: list[list[str]] = [[] for _ in weeks]
     for item in items:
         status = item.status
         if status is _CANCELLED:
             continue
-        due = item.due
-        if item.planned_week == week or (due is not None and monday <= due <= sunday):
-            planned.append(item.key)
-            if status is _DONE and (item.completed is None or item.completed < end):
-                executed.append(item.key)
-        elif (
-            status is _DONE
-            and item.completed is not None
-            and start <= item.completed < end
-        ):
-            unplanned.append(item.key)
-    rate = len(executed) / len(planned) if planned else None
-    return WeekExecution(
-        week=week,
-        planned=len(planned),
-        executed=len(executed),
-        rate=rate,
-        unplanned=len(unplanned),
-        planned_keys=tuple(sorted(planned)),
-        executed_keys=tuple(sorted(executed)),
-        unplanned_keys=tuple(sorted(unplanned)),
+        tagged = week_index.get(item.planned_week or "")
+        due = day_index.get(item.due)
+        done = status is _DONE
+        if tagged is None and due is None and not done:
+            continue
+        completed = item.completed
+        for target in (tagged, due if due != tagged else None):
+            if target is not None:
+                planned[target].append(item.key)
+                if done and (completed is None or completed < ends[target]):
+                    executed[target].append(item.key)
+        if done and completed is not None:
+            position = bisect_right(starts, completed) - 1
+            if position >= 0 and completed < windows[position][1]:
+                done_week = windows[position][2]
+                if done_week != tagged and done_week != due:
+                    unplanned[done_week].append(item.key)
+    return tuple(
+        WeekExecution(
+            week=week,
+            planned=len(planned[n]),
+            executed=len(executed[n]),
+            rate=len(executed[n]) / len(planned[n]) if planned[n] else None,
+            unplanned=len(unplanned[n]),
+            planned_keys=tuple(sorted(planned[n])),
+            executed_keys=tuple(sorted(executed[n])),
+            unplanned_keys=tuple(sorted(unplanned[n])),
+        )
+        for n, week in enumerate(weeks)
     )

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from mapping.companion import kr_findings
-from mapping.execution import planned_vs_executed
+from mapping.execution import weeks_execution
 from mapping.model import (
     Cycle,
     KeyResult,
@@ -28,7 +28,7 @@ from mapping.pace import (
     status_from_pace,
 )
 from mapping.progress import kr_progress
-from mapping.results import KrStatus, WeekExecution
+from mapping.results import KrStatus
 from mapping.weeks import iso_week, previous_week, week_bounds
 
 
@@ -73,9 +73,7 @@ def kr_status(
     )
     points = [point for point in history if point.at <= now]
     points.append(ProgressPoint(now, progress))
-    weeks: tuple[WeekExecution, ...] = tuple(
-        planned_vs_executed(items, week) for week in recent_weeks(cycle, now, thresholds.recent_weeks)
-    )
+    weeks = weeks_execution(items, recent_weeks(cycle, now, thresholds.recent_weeks))
     unit = kr.measure.unit if isinstance(kr.measure, MetricMeasure) else None
     status_value = KrStatus(
         kr_id=kr.id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -31,6 +31,8 @@ from mapping import (
     planned_vs_executed,
     render_checkin,
     render_status_block,
+    week_bounds,
+    weeks_execution,
     wrap_marker,
 )
 
@@ -126,6 +128,30 @@ def test_execution_rate_lies_in_unit_interval(items, week):
     else:
         assert result.rate is None
     assert not set(result.unplanned_keys) & set(result.planned_keys)
+
+
+def _reference_execution(items, week):
+    """The definition, written the slow obvious way."""
+    monday, sunday = week_bounds(week)
+    end = datetime.combine(sunday + timedelta(days=1), time.min, tzinfo=UTC)
+    start = end - timedelta(days=7)
+    live = [i for i in items if i.status is not CANCELLED]
+    planned = [i for i in live if i.planned_week == week or (i.due is not None and monday <= i.due <= sunday)]
+    executed = [i for i in planned if i.status is DONE and (i.completed is None or i.completed < end)]
+    unplanned = [i for i in live if i.status is DONE and i.completed is not None
+                 and start <= i.completed < end and i not in planned]
+    return ([i.key for i in planned], [i.key for i in executed], [i.key for i in unplanned])
+
+
+@FAST
+@given(dated_work(), st.lists(WEEK_DAYS.map(iso_week), min_size=1, max_size=5, unique=True))
+def test_one_pass_over_several_weeks_matches_the_definition(items, weeks):
+    for result, week in zip(weeks_execution(items, weeks), weeks, strict=True):
+        expected = _reference_execution(items, week)
+        assert result.week == week
+        assert [list(result.planned_keys), list(result.executed_keys), list(result.unplanned_keys)] == [
+            sorted(keys) for keys in expected
+        ]
 
 
 @FAST
