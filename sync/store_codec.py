@@ -14,6 +14,9 @@ from typing import Any
 
 from mapping import StatusCategory, WorkItem
 
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_decode = json.JSONDecoder().decode
+
 
 def _utc(value: datetime | None, *, item: WorkItem, field: str) -> datetime | None:
     if value is None:
@@ -26,36 +29,22 @@ def _utc(value: datetime | None, *, item: WorkItem, field: str) -> datetime | No
     return value.astimezone(UTC)
 
 
-def _canonical(item: WorkItem) -> list[Any]:
-    updated = _utc(item.updated, item=item, field="updated")
-    completed = _utc(item.completed, item=item, field="completed")
-    return [
-        item.tracker,
-        item.key,
-        item.title,
-        str(item.status),
-        list(item.kr_ids),
-        item.blocked,
-        item.assignee,
-        item.due.isoformat() if item.due else None,
-        item.planned_week,
-        item.points,
-        item.estimate,
-        sorted((str(k), float(v)) for k, v in item.numbers.items()),
-        updated.isoformat() if updated else None,
-        completed.isoformat() if completed else None,
-        item.url,
-    ]
-
-
 def fingerprint(item: WorkItem) -> str:
-    """Content hash of every field of ``item`` (32 hex characters)."""
-    text = json.dumps(_canonical(item), separators=(",", ":"), ensure_ascii=False)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    """Content hash of every field of ``item`` (32 hex characters; times compared as UTC instants)."""
+    canonical = (
+        item.tracker, item.key, item.title, str(item.status), tuple(item.kr_ids), bool(item.blocked),
+        item.assignee, item.due, item.planned_week, item.points, item.estimate,
+        tuple(sorted((str(k), float(v)) for k, v in item.numbers.items())),
+        _utc(item.updated, item=item, field="updated"), _utc(item.completed, item=item, field="completed"),
+        item.url,
+    )
+    return hashlib.blake2b(repr(canonical).encode(), digest_size=16).hexdigest()
 
 
 def _numbers_json(numbers: Mapping[str, float]) -> str:
-    return json.dumps({str(k): float(v) for k, v in sorted(numbers.items())}, separators=(",", ":"))
+    if not numbers:
+        return "{}"
+    return _encode({str(k): float(v) for k, v in sorted(numbers.items())})
 
 
 def item_row(item: WorkItem, digest: str) -> dict[str, Any]:
@@ -66,7 +55,7 @@ def item_row(item: WorkItem, digest: str) -> dict[str, Any]:
         "fingerprint": digest,
         "title": item.title,
         "status": str(item.status),
-        "kr_ids": json.dumps(list(item.kr_ids), separators=(",", ":"), ensure_ascii=False),
+        "kr_ids": _encode(list(item.kr_ids)),
         "blocked": bool(item.blocked),
         "assignee": item.assignee,
         "due": item.due,
@@ -93,14 +82,14 @@ def item_from_row(row: Any) -> WorkItem:
         key=row["key"],
         title=row["title"],
         status=StatusCategory(row["status"]),
-        kr_ids=tuple(json.loads(row["kr_ids"])),
+        kr_ids=tuple(_decode(row["kr_ids"])),
         blocked=bool(row["blocked"]),
         assignee=row["assignee"],
         due=_as_date(row["due"]),
         planned_week=row["planned_week"],
         points=row["points"],
         estimate=row["estimate"],
-        numbers=json.loads(row["numbers"]),
+        numbers={} if row["numbers"] == "{}" else _decode(row["numbers"]),
         updated=row["updated"],
         completed=row["completed"],
         url=row["url"],

@@ -111,25 +111,29 @@ def read_items(conn: Connection, tracker: str | None) -> list[WorkItem]:
     query = select(work_items).order_by(work_items.c.tracker, work_items.c.key)
     if tracker is not None:
         query = query.where(work_items.c.tracker == tracker)
-    return [item_from_row(row) for row in conn.execute(query).mappings()]
+    return [item_from_row(row) for row in conn.execute(query).mappings().all()]
 
 
 def read_items_by_kr(conn: Connection, kr_ids: Iterable[str] | None) -> dict[str, list[WorkItem]]:
     """KR id -> its linked items (ordered by tracker, key); a requested KR without items maps to []."""
+    if kr_ids is None:  # everything: one scan of the items, grouped here (cheaper than the join)
+        grouped: dict[str, list[WorkItem]] = {}
+        for item in read_items(conn, None):
+            for kr in dict.fromkeys(item.kr_ids):
+                grouped.setdefault(kr, []).append(item)
+        return dict(sorted(grouped.items()))
     query = (select(item_kr_links.c.kr_id, work_items)
              .join(work_items, (work_items.c.tracker == item_kr_links.c.tracker)
                    & (work_items.c.key == item_kr_links.c.key))
              .order_by(item_kr_links.c.kr_id, work_items.c.tracker, work_items.c.key))
-    wanted = None if kr_ids is None else list(dict.fromkeys(kr_ids))
-    result: dict[str, list[WorkItem]] = {kr: [] for kr in wanted or ()}
+    wanted = list(dict.fromkeys(kr_ids))
+    result: dict[str, list[WorkItem]] = {kr: [] for kr in wanted}
     built: dict[tuple[str, str], WorkItem] = {}
-    queries = [query] if wanted is None else [query.where(item_kr_links.c.kr_id.in_(list(part)))
-                                              for part in chunks(wanted, IN_CHUNK)]
-    for part_query in queries:
-        for row in conn.execute(part_query).mappings():
+    for part in chunks(wanted, IN_CHUNK):
+        for row in conn.execute(query.where(item_kr_links.c.kr_id.in_(list(part)))).mappings().all():
             ident = (row["tracker"], row["key"])
             item = built.get(ident)
             if item is None:
                 item = built[ident] = item_from_row(row)
-            result.setdefault(row["kr_id"], []).append(item)
+            result[row["kr_id"]].append(item)
     return result
