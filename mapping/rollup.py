@@ -35,12 +35,17 @@ def objective_status(
     now: datetime,
     thresholds: Thresholds = Thresholds(),  # noqa: B008
 ) -> ObjectiveStatus:
-    """Status of ``objective`` from the statuses of its KRs (``krs`` may hold other objectives' KRs).
+    """Status of ``objective`` from the statuses of its KRs.
+
+    ``krs`` may hold other objectives' KRs (they are filtered out, in time linear in ``len(krs)``, so
+    when rolling up many objectives pass each one its own KRs from an index).
 
     Raises ``ValueError`` when a KR of the objective has no status in ``kr_statuses``, or ``now`` is naive.
     """
     now = require_aware(now, f"objective_status({objective.id!r})")
-    by_id = dict(kr_statuses) if isinstance(kr_statuses, Mapping) else {s.kr_id: s for s in kr_statuses}
+    by_id: Mapping[str, KrStatus] = (
+        kr_statuses if isinstance(kr_statuses, Mapping) else {s.kr_id: s for s in kr_statuses}
+    )
     own = [kr for kr in krs if objective.id in kr.objective_ids]
     missing = [kr.id for kr in own if kr.id not in by_id]
     if missing:
@@ -72,5 +77,5 @@ def objective_status(
         band=score_band(progress, thresholds),
         gap=expected - progress,
     )
-    findings = objective_findings(objective, result, krs, thresholds=thresholds)
+    findings = objective_findings(objective, result, own, thresholds=thresholds)
     return replace(result, findings=findings)
