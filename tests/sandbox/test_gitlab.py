@@ -358,3 +358,18 @@ def test_hostile_list_parameters(sb: Sandbox, params: dict[str, Any], status: in
     response = requests.get(url, params=params, headers={"PRIVATE-TOKEN": TOKEN}, timeout=10)
     assert response.status_code == status
     assert check(response)
+
+
+def test_concurrent_creates_get_distinct_iids(sb: Sandbox) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = sb.info["gitlab"]["url"] + "/api/v4/projects/okr%2Fwork/issues"
+
+    def create(n: int) -> int:
+        response = requests.post(url, json={"title": f"Parallel {n}"}, headers={"PRIVATE-TOKEN": TOKEN}, timeout=10)
+        assert response.status_code == 201
+        return int(response.json()["iid"])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        iids = sorted(pool.map(create, range(16)))
+    assert iids == list(range(31, 47))

@@ -412,3 +412,20 @@ def test_hostile_requests_get_graph_errors(sb: Sandbox, method: str, path: str, 
         assert response.headers["Content-Type"].startswith("application/json")
         assert response.json()["error"]["code"] == code
     assert len(sb.emulators["planner"].snapshot()["tasks"]) == 8  # nothing was stored
+
+
+def test_concurrent_patches_with_one_etag_let_exactly_one_win(sb: Sandbox) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = sb.tokens.issue("https://graph.microsoft.com/.default")
+    with httpx.Client(base_url=sb.info["planner"]["graph_url"], timeout=10,
+                      headers={"Authorization": f"Bearer {token}"}) as http:
+        task = http.get(f"/planner/plans/{PLAN_ID}/tasks").json()["value"][1]
+
+        def patch(n: int) -> int:
+            return http.patch(f"/planner/tasks/{task['id']}", json={"priority": n},
+                              headers={"If-Match": task["@odata.etag"]}).status_code
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = sorted(pool.map(patch, range(8)))
+    assert statuses == [204] + [412] * 7
