@@ -339,11 +339,9 @@ class Sandbox:
         host = self._host if self._host not in ("0.0.0.0", "::", "") else "127.0.0.1"
         base = f"http://{host}:{port}"
         mounts = {gate.name: gate.mount for gate in self._gates()}
-        meta = self._fixture.get("meta") or {}
-        gitlab_meta = meta.get("gitlab") or ({} if self._fixture.get("gitlab") else
-                                             {"group": "okr", "project": "okr/work"})
-        jira = self.emulators["jira"]
-        deployment = getattr(jira, "deployment", None) or self._jira_deployment or \
+        gitlab_meta = self._gitlab_names()
+        jira_state = getattr(self.emulators["jira"], "state", None)
+        deployment = getattr(jira_state, "deployment", None) or self._jira_deployment or \
             (self._fixture.get("jira") or {}).get("deployment") or "Cloud"
         return {
             "jira": {"url": base + mounts["jira"], "user": JIRA_USER, "token": JIRA_TOKEN,
@@ -358,6 +356,16 @@ class Sandbox:
             "control": base + "/_sandbox",
             "fixture": self.fixture_name,
         }
+
+    def _gitlab_names(self) -> dict[str, Any]:
+        """The fixture's main GitLab group and project: from ``meta``, else its first ones, else okr."""
+        meta = (self._fixture.get("meta") or {}).get("gitlab")
+        if meta:
+            return dict(meta)
+        section = self._fixture.get("gitlab") or {}
+        groups, projects = section.get("groups") or [], section.get("projects") or []
+        return {"group": groups[0]["path"] if groups else "okr",
+                "project": projects[0]["path"] if projects else "okr/work"}
 
     def _plan_id(self) -> str | None:
         graph = self.emulators["planner"]
