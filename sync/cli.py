@@ -122,6 +122,24 @@ def _run_cycle(config: str | None, *, dry_run: bool, full: bool, as_json: bool) 
 
 
 @app.command()
+def run(config: ConfigOption = None) -> None:
+    """Run the daemon: scheduled and webhook-triggered cycles, /healthz /readyz /metrics, JSON logs."""
+    from config.errors import ConfigurationError
+    from sync.daemon import run_daemon
+    from sync.logs import configure_logging
+    from sync.runtime import runtime, secrets_of
+
+    try:
+        with runtime(config) as rt:
+            secrets = secrets_of(rt.settings)
+            configure_logging(secrets)
+            code = run_daemon(rt.settings, rt.store, rt.connectors, secrets)
+    except ConfigurationError as exc:
+        _config_failure(exc, False)
+    raise typer.Exit(code)
+
+
+@app.command()
 def status(
     config: ConfigOption = None,
     objective: Annotated[str | None, typer.Option("--objective", help="Only this objective.")] = None,

@@ -69,12 +69,18 @@ class Engine:
         checkin_week: str | None = None,
         checkin_krs: set[str] | None = None,
         on_tracker: Callable[[str], None] | None = None,
+        may_write: Callable[[str], bool] | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> CycleReport:
         """Run one cycle over the trackers in ``only`` (all when None) and return what happened.
 
         ``checkin_week`` additionally upserts that week's 3P check-in on the home items of
         ``checkin_krs`` (all KRs when None). A dry run pulls and plans but writes nothing anywhere.
+        ``may_write(tracker)`` is asked right before writing to a tracker (replica leases);
+        ``should_stop()`` between home items, so a shutdown finishes the write in flight and stops.
         """
+        self._may_write = may_write or (lambda _tracker: True)
+        self._should_stop = should_stop or (lambda: False)
         now = self.clock()
         report = CycleReport(started=now, dry_run=dry_run)
         names = [n for n in self.connectors if only is None or n in only]
@@ -100,6 +106,7 @@ class Engine:
         needing = [d for d in desired if d.home in states]
         self._push(needing, states, report, dry_run=dry_run)
         if not dry_run:
+            self._absorb_own_writes(report)
             self._record_history(computed, now)
             finished = self.clock()
             for name, outcome in report.trackers.items():
@@ -134,6 +141,20 @@ class Engine:
         finally:
             outcome.calls += connector.requests_made - before
         return outcome
+
+    def _absorb_own_writes(self, report: CycleReport) -> None:
+        """Pull once more where this cycle wrote, so okr-sync's own edits are not seen as changes later.
+
+        Without it the next cycle would find the home items it just wrote "updated" and re-read them.
+        Work items changed by people meanwhile are committed as usual and counted in the next compute.
+        """
+        for name, outcome in report.trackers.items():
+            if outcome.writes and outcome.error is None:
+                absorbed = self._pull(name, full=False, dry_run=False, overlay={}, changed=set())
+                outcome.calls += absorbed.calls
+                outcome.problems.extend(absorbed.problems)
+                if absorbed.error is not None:
+                    outcome.problems.append(f"re-reading after writes failed: {absorbed.error}")
 
     # ----------------------------------------------------------------------------------------- homes
     def _written(self, home: HomeItem) -> dict[str, str]:
@@ -224,9 +245,13 @@ class Engine:
                 outcome.planned.extend(writes)
                 if dry_run:
                     continue
-                failed = self._apply(connector, writes, outcome)
+                if not self._may_write(name):
+                    outcome.problems.append("lease on this tracker lost before writing; another replica "
+                                            "will write it")
+                    continue
+                failed, unreached = self._apply(connector, writes, outcome)
                 for item in group:
-                    if item.home not in failed:
+                    if item.home not in failed and item.home not in unreached:
                         self.store.record_written(item.home.tracker, item.home.key, DESIRED, fingerprint(item))  # type: ignore[attr-defined]
             except SyncError as exc:
                 outcome.error = exc
@@ -236,10 +261,22 @@ class Engine:
             finally:
                 outcome.calls += connector.requests_made - before
 
-    def _apply(self, connector: Connector, writes: list[Write], outcome: TrackerOutcome) -> set[HomeItem]:
+    def _apply(self, connector: Connector, writes: list[Write],
+               outcome: TrackerOutcome) -> tuple[set[HomeItem], set[HomeItem]]:
+        """Apply writes home by home, stopping between homes on shutdown; (failed, not reached) homes."""
         failed: set[HomeItem] = set()
-        if not writes:
-            return failed
+        by_home: dict[HomeItem, list[Write]] = defaultdict(list)
+        for write in writes:
+            by_home[write.home].append(write)
+        order = sorted(by_home, key=lambda h: h.key)
+        for index, home in enumerate(order):
+            if self._should_stop():
+                return failed, set(order[index:])
+            self._apply_home(connector, by_home[home], outcome, failed)
+        return failed, set()
+
+    def _apply_home(self, connector: Connector, writes: list[Write], outcome: TrackerOutcome,
+                    failed: set[HomeItem]) -> None:
         for result in connector.apply(writes):
             if result.ok:
                 outcome.writes += 1

@@ -90,16 +90,25 @@ def _kr_json(status: KrStatus, domain: Domain) -> dict[str, Any]:
     }
 
 
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def status_table(domain: Domain, computed: Computed, *, objective: str | None = None,
                  owner: str | None = None) -> Any:
-    """A rich table: objectives with their KRs beneath."""
+    """A compact rich table (objectives with their KRs beneath), then the companion's top findings."""
+    from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"OKR status at {computed.at:%Y-%m-%d %H:%M} UTC", show_lines=False, expand=False)
-    for column in ("KR / objective", "owner", "department", "progress", "score", "status", "forecast",
-                   "source", "companion"):
-        table.add_column(column, overflow="fold")
+    table = Table(title=f"OKR status at {computed.at:%Y-%m-%d %H:%M} UTC", expand=False, pad_edge=False)
+    table.add_column("objective / key result", no_wrap=True, max_width=46)
+    table.add_column("owner", no_wrap=True, max_width=14)
+    table.add_column("progress", justify="right")
+    table.add_column("score")
+    table.add_column("status", no_wrap=True)
+    table.add_column("forecast", justify="right")
+    notes: list[Text] = []
     selected = set(_selected_krs(domain, computed, objective, owner))
     for obj in domain.objectives.values():
         if objective is not None and obj.id != objective:
@@ -108,17 +117,20 @@ def status_table(domain: Domain, computed: Computed, *, objective: str | None = 
         krs = [k for k in domain.key_results.values() if obj.id in k.objective_ids and k.id in selected]
         if owner is not None and not krs and obj.owner != owner:
             continue
-        tag = " (cross-sector)" if ostatus.cross_sector else ""
-        table.add_row(Text(f"{obj.id} {obj.title}{tag}", style="bold"), obj.owner or "–",
-                      ", ".join(ostatus.departments) or "–", pct(ostatus.progress), ostatus.band.value,
-                      Text(STATUS_WORDS[ostatus.status.value], style=STATUS_STYLE[ostatus.status.value]), "", "",
-                      (_top_finding(ostatus) or {}).get("reason", ""))
+        tag = " ⇄ cross-sector" if ostatus.cross_sector else ""
+        table.add_row(Text(_clip(f"{obj.id} {obj.title}", 46 - len(tag)) + tag, style="bold"), obj.owner or "–",
+                      pct(ostatus.progress), ostatus.band.value,
+                      Text(STATUS_WORDS[ostatus.status.value], style=STATUS_STYLE[ostatus.status.value]), "")
         for kr in krs:
             s = computed.key_results[kr.id]
-            table.add_row(f"  {kr.id} {kr.title}", kr.owner or "–", kr.department or "–", pct(s.progress),
-                          s.band.value, Text(STATUS_WORDS[s.status.value], style=STATUS_STYLE[s.status.value]),
-                          pct(s.forecast), provenance_text(s), (_top_finding(s) or {}).get("reason", ""))
-    return table
+            table.add_row(_clip(f"  {kr.id} {kr.title}", 46), kr.owner or "–", pct(s.progress), s.band.value,
+                          Text(STATUS_WORDS[s.status.value], style=STATUS_STYLE[s.status.value]), pct(s.forecast))
+            top = _top_finding(s)
+            if top is not None:
+                notes.append(Text(f"  {kr.id}: {top['reason']} → {top['action']}"))
+    if not notes:
+        return table
+    return Group(table, Text("Companion (top finding per KR):", style="bold"), *notes)
 
 
 def cycle_table(report: CycleReport) -> Any:
