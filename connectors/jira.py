@@ -160,6 +160,9 @@ class JiraConnector:
         try:
             action()
         except SyncError as error:
+            if write.home.key not in error.message:  # e.g. the connection itself failed: say which write
+                error.message = f"{write.target} on {write.home.key}: {error.message}"
+                error.args = (error.message,)
             LOG.warning("jira %s: %s failed: %s", self.name, write.describe(), error.message)
             return WriteResult(write, False, error)
         return WriteResult(write, True)
