@@ -21,6 +21,7 @@ from mapping.model import (
 )
 from mapping.pace import (
     cycle_end_utc,
+    cycle_start_utc,
     days_into_cycle,
     expected_progress,
     forecast,
@@ -55,7 +56,7 @@ def kr_status(
 ) -> KrStatus:
     """Status of ``kr`` at ``now`` from its linked ``items``, an optional manual value and history.
 
-    The forecast fits the history (points after ``now`` are ignored) plus the current point;
+    The forecast fits the history inside the cycle up to ``now`` plus the current point;
     ``planned_vs_executed`` holds the last ``thresholds.recent_weeks`` completed ISO weeks of the cycle.
     Raises ``ValueError`` when ``now`` is naive.
     """
@@ -71,7 +72,8 @@ def kr_status(
         days_in=days_into_cycle(cycle, now),
         thresholds=thresholds,
     )
-    points = [point for point in history if point.at <= now]
+    start = cycle_start_utc(cycle)
+    points = [point for point in history if start <= point.at <= now]
     points.append(ProgressPoint(now, progress))
     weeks = weeks_execution(items, recent_weeks(cycle, now, thresholds.recent_weeks))
     unit = kr.measure.unit if isinstance(kr.measure, MetricMeasure) else None

@@ -61,3 +61,12 @@ def test_now_in_another_zone_is_read_as_utc():
 
 def test_work_items_are_hashable():
     assert len({item("A", numbers={"n": 1.0}), item("A", numbers={"n": 1.0})}) == 1
+
+
+def test_forecast_uses_only_history_inside_the_cycle_and_before_now():
+    from mapping import ProgressPoint
+
+    history = [ProgressPoint(day(-30), 0.9), ProgressPoint(day(0), 0.0), ProgressPoint(day(60), 0.0)]
+    items = [item("A", DONE, completed=day(40)), item("B", due=date(2026, 11, 25))]
+    status = kr_status(kr(), Q4, items, now=day(46), history=history)
+    assert status.forecast == pytest.approx(1.0)  # only (0, 0.0) and the current (46, 0.5) count
