@@ -134,7 +134,7 @@ class ControlApp:
         request = Request(environ)
         try:
             endpoint, _ = self._url_map.bind_to_environ(environ).match()
-            response = getattr(self, f"_{endpoint}")(request)
+            response: Response = getattr(self, f"_{endpoint}")(request)
         except _BadRequest as exc:
             response = _json({"error": str(exc)}, 400)
         except FaultRuleError as exc:

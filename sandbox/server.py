@@ -137,7 +137,7 @@ class TrackerGate:
             return []
         request_id = str(uuid.uuid4())
         now = self._sandbox.clock.now().isoformat()
-        body = json.dumps(error_body(self.name, fault.kind, request_id, now))
+        body = json.dumps(error_body(self.name, fault.kind, request_id, now)).encode()
         headers = [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(body)))]
         retry_after = fault.retry_after
         if fault.kind == "429" and retry_after is None:
@@ -147,7 +147,7 @@ class TrackerGate:
         if self.name == "planner":
             headers += [("request-id", request_id), ("client-request-id", request_id)]
         start_response(status_line(fault.kind), headers)
-        return [body.encode()]
+        return [body]
 
 
 def _not_found(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -328,7 +328,7 @@ class Sandbox:
     @property
     def base_url(self) -> str:
         """``http://host:port`` of the tracker listener."""
-        return self.info["control"].rsplit("/_sandbox", 1)[0]
+        return str(self.info["control"]).rsplit("/_sandbox", 1)[0]
 
     @property
     def control_url(self) -> str:
