@@ -37,6 +37,14 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _aware(value: datetime, what: str) -> datetime:
+    """``value`` if it carries a time zone; a ValueError naming ``what`` and the fix otherwise."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"state store: {what} {value.isoformat()} has no time zone; pass an aware datetime "
+                         "(e.g. datetime.now(UTC) or .replace(tzinfo=UTC))")
+    return value
+
+
 class StateStore:
     """okr-sync's memory between cycles (SQLite or PostgreSQL, chosen by URL).
 
@@ -138,6 +146,7 @@ class StateStore:
         History is append-only: a new value never overwrites an older one, and the same (value, author,
         time) read again from the tracker is not duplicated.
         """
+        _aware(value.at, f"manual value time of {kr_id}")
         with self._write() as conn:
             existing = conn.scalar(select(func.count()).select_from(manual_values).where(
                 manual_values.c.kr_id == kr_id, manual_values.c.value == value.value,
@@ -167,6 +176,7 @@ class StateStore:
 
         Returns True when a point was stored. A point at the same ``at`` replaces the earlier one.
         """
+        _aware(at, f"progress time of {subject_id}")
         with self._write() as conn:
             before = conn.execute(
                 select(progress_points.c.at, progress_points.c.progress, progress_points.c.status)
@@ -184,12 +194,14 @@ class StateStore:
         query = (select(progress_points.c.at, progress_points.c.progress)
                  .where(progress_points.c.subject_id == subject_id).order_by(progress_points.c.at))
         if since is not None:
+            _aware(since, "since")
             query = query.where(progress_points.c.at >= since)
         with self._read() as conn:
             return [ProgressPoint(at=t, progress=p) for t, p in conn.execute(query)]
 
     def progress_at(self, subject_id: str, at: datetime) -> float | None:
         """Progress of the latest point at or before ``at`` (None when there is none)."""
+        _aware(at, "progress_at time")
         query = (select(progress_points.c.progress)
                  .where(progress_points.c.subject_id == subject_id, progress_points.c.at <= at)
                  .order_by(progress_points.c.at.desc()).limit(1))
@@ -246,6 +258,8 @@ class StateStore:
     def record_outcome(self, tracker: str, started: datetime, finished: datetime, ok: bool,
                        calls: int, writes: int, problems: list[str]) -> None:
         """Record how one cycle of ``tracker`` went (the newest 1,000 per tracker are kept)."""
+        _aware(started, f"start of {tracker}'s cycle")
+        _aware(finished, f"end of {tracker}'s cycle")
         with self._write() as conn:
             conn.execute(cycle_outcomes.insert().values(
                 tracker=tracker, started=started, finished=finished, ok=ok, calls=calls, writes=writes,
@@ -270,6 +284,7 @@ class StateStore:
 
     def acknowledge(self, subject_id: str, fingerprint: str, by: str, at: datetime) -> None:
         """Mark a companion finding as acknowledged (the first acknowledgement is kept)."""
+        _aware(at, f"acknowledgement time of {subject_id}")
         with self._write() as conn:
             stmt: Any = dialect_insert(conn, acknowledgements).values(
                 subject_id=subject_id, fingerprint=fingerprint, acknowledged_by=by, acknowledged_at=at)
