@@ -19,10 +19,12 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from config.errors import SyncError
+from config.models import DiscoverRule
 from config.trackers import JiraTracker
 from connectors.base import (
     DesiredHome,
     HomeState,
+    ItemProblem,
     PullResult,
     PullSpec,
     WebhookEvent,
@@ -30,6 +32,7 @@ from connectors.base import (
     Write,
     WriteResult,
 )
+from connectors.jira_discover import DEFAULT_JQL, DiscoveredKr, read_kr, resolve_fields
 from connectors.jira_fields import FieldCatalogue, JiraField
 from connectors.jira_homes import read_home
 from connectors.jira_items import ItemReader
@@ -110,6 +113,21 @@ class JiraConnector:
         after = mark.advance(delivered, self.settings.overlap)
         return PullResult(items=list(items.values()), watermark=after.encode(), full=mark.since is None,
                           scopes=(self.settings.scope.jql,))
+
+    # --- discovery ------------------------------------------------------------------------------------
+
+    def discover(self, rule: DiscoverRule, *, index: int = 0) -> tuple[list[DiscoveredKr], list[ItemProblem]]:
+        """KRs defined as Jira issues by a ``discover`` rule (see :mod:`connectors.jira_discover`)."""
+        ids = resolve_fields(rule, self.catalogue(), index)
+        wanted = ["summary", "assignee", *dict.fromkeys(ids.values())]
+        found: list[DiscoveredKr] = []
+        problems: list[ItemProblem] = []
+        for page in search_pages(self.session, window_jql(rule.jql or DEFAULT_JQL, None, self.settings.overlap,
+                                                          "UTC"), wanted):
+            for raw in page:
+                kr = read_kr(self.name, raw, ids)
+                (found if isinstance(kr, DiscoveredKr) else problems).append(kr)  # type: ignore[arg-type]
+        return found, problems
 
     # --- write-back ---------------------------------------------------------------------------------
 

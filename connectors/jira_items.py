@@ -118,9 +118,9 @@ class ItemReader:
             assignee=str(assignee.get("displayName") or assignee.get("name") or assignee.get("accountId"))
             if isinstance(assignee, dict) else None,
             due=date.fromisoformat(due) if isinstance(due, str) and due else None,
-            points=_number(fields.get(self.points_field)) if self.points_field else None,
+            points=number_value(fields.get(self.points_field)) if self.points_field else None,
             numbers={name: value for name, fid in self.number_fields.items()
-                     if (value := _number(fields.get(fid))) is not None},
+                     if (value := number_value(fields.get(fid))) is not None},
             updated=parse_time(fields.get("updated")),
             completed=parse_time(fields.get("resolutiondate")),
             url=f"{self.base_url}/browse/{key}",
@@ -149,7 +149,7 @@ class ItemReader:
         summary = str(fields.get("summary") or "")
         found += [m.group("kr") for rx in self.titles if (m := rx.match(summary))]
         for fid in self.kr_fields:
-            found += _texts(fields.get(fid))
+            found += text_values(fields.get(fid))
         if self.children or self.link_types:
             by_key: dict[str, list[str]] = {}
             for kr, home in self.kr_homes.items():
@@ -163,17 +163,19 @@ class ItemReader:
         return tuple(dict.fromkeys(kr for kr in found if kr))
 
 
-def _texts(value: Any) -> list[str]:
+def text_values(value: Any) -> list[str]:
+    """Texts in a field value: a string (comma-separated), an option, or a list of either."""
     if value is None:
         return []
     if isinstance(value, list):
-        return [text for v in value for text in _texts(v)]
+        return [text for v in value for text in text_values(v)]
     if isinstance(value, dict):
         value = value.get("value") or value.get("name") or ""
     return [part.strip() for part in str(value).replace(";", ",").split(",") if part.strip()]
 
 
-def _number(value: Any) -> float | None:
+def number_value(value: Any) -> float | None:
+    """A field value as a number, or None."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
