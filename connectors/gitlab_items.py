@@ -170,10 +170,10 @@ class IssueTranslator:
             scope, sep, value = name.rpartition("::")
             if sep and _NUMBER.match(value.strip()):
                 candidates.setdefault(scope, float(value))
-        for name in wanted:
-            value = candidates.get(name)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                found[name] = float(value)
+        for wanted_name in wanted:
+            number = candidates.get(wanted_name)
+            if isinstance(number, int | float) and not isinstance(number, bool):
+                found[wanted_name] = float(number)
         return found
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -30,6 +30,7 @@ from connectors.gitlab_items import IssueTranslator, issue_key, parse_time, spli
 from connectors.gitlab_transport import GitLabTransport
 from mapping import WorkItem
 
+LINKS = "issue links"
 LINK_INVERSE = {"blocks": "is_blocked_by", "is_blocked_by": "blocks", "relates_to": "relates_to"}
 
 
@@ -103,7 +104,10 @@ class IssuePuller:
         if errors and len(errors) == len(self.scopes):
             raise errors[0]
         oldest = None if all_full else _oldest(old, self.scopes)
-        linked = self._linked(spec, rows, oldest - self.overlap if oldest else None, problems)
+        links = ScopeMark(seen=dict(old[LINKS].seen)) if LINKS in old else ScopeMark()
+        linked = self._linked(spec, rows, oldest - self.overlap if oldest else None, links, problems)
+        if self.link_types:
+            marks[LINKS] = links
         items = [self.translator.work_item(row, linked=linked.get(key, ()), number_fields=spec.number_fields)
                  for key, row in rows.items()]
         return items, dump_watermark(marks), all_full and not errors, problems
@@ -121,17 +125,23 @@ class IssuePuller:
                 stamps[key] = stamp
                 if mark.seen.get(key) != stamp:
                     fresh.append(row)
-        newest = max([parse_time(s) for s in stamps.values() if s] + ([after] if after else []), default=None)
+        times = [t for t in (parse_time(s) for s in stamps.values()) if t is not None]
+        newest = max([*times, *([after] if after else [])], default=None)
         window = newest - self.overlap if newest else None
         seen = {k: s for k, s in stamps.items() if window and (parse_time(s) or window) >= window}
         return fresh, ScopeMark(_gitlab_time(newest) if newest else None, seen)
 
-    def _linked(self, spec: PullSpec, rows: dict[str, dict[str, Any]], since: Any,
-                problems: list[ItemProblem]) -> dict[str, list[str]]:
-        """Work item key → KR ids reached through issue links to the KRs' home issues."""
+    def _linked(self, spec: PullSpec, rows: dict[str, dict[str, Any]], since: datetime | None,
+                links: ScopeMark, problems: list[ItemProblem]) -> dict[str, list[str]]:
+        """Work item key → KR ids reached through issue links to the KRs' home issues.
+
+        A link created since the watermark makes its issue a change, once: ``links.seen`` remembers the
+        links already delivered inside the overlap window (key ``<item> > <home>``, value its creation).
+        """
         linked: dict[str, list[str]] = {}
         if not self.link_types:
             return linked
+        seen: dict[str, str] = {}
         for kr_id, home in spec.kr_homes.items():
             if home.tracker != self.transport.tracker:
                 continue
@@ -141,16 +151,22 @@ class IssuePuller:
                                              subject=f"issue links of {home.key}")
             except (SyncError, ValueError) as exc:
                 problems.append(ItemProblem(self.transport.tracker, home.key, str(exc)))
+                seen.update({k: v for k, v in links.seen.items() if k.endswith(f" > {home.key}")})
                 continue
             for row in answer if isinstance(answer, list) else []:
                 item_view = LINK_INVERSE.get(str(row.get("link_type")), str(row.get("link_type")))
                 if "any" not in self.link_types and item_view not in self.link_types:
                     continue
-                key = issue_key(row)
+                key, stamp = issue_key(row), str(row.get("link_created_at") or "")
                 linked.setdefault(key, []).append(kr_id)
-                created = parse_time(row.get("link_created_at"))
-                if key not in rows and (since is None or (created is not None and created >= since)):
+                created = parse_time(stamp)
+                if since is not None and (created is None or created < since):
+                    continue
+                link_id = f"{key} > {home.key}"
+                seen[link_id] = stamp
+                if key not in rows and links.seen.get(link_id) != stamp:
                     rows[key] = row
+        links.seen = seen
         return linked
 
 
@@ -159,5 +175,5 @@ def _oldest(marks: Mapping[str, ScopeMark], scopes: list[tuple[str, str]]) -> An
     return None if any(t is None for t in times) else min(t for t in times if t is not None)
 
 
-def _gitlab_time(when: Any) -> str:
+def _gitlab_time(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"

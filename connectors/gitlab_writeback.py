@@ -95,7 +95,7 @@ def checkin_notes(notes: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any
 
 def manual_value(notes: Iterable[Mapping[str, Any]], prefix: str, owner: str | None) -> ManualValue | None:
     """The latest ``<prefix> <number>`` line in a note by ``owner`` (any author when owner is None)."""
-    pattern = re.compile(r"^\s*" + re.escape(prefix.strip()) + r"\s*([-+]?\d[\d_\u202f ]*(?:[.,]\d+)?)\s*\S*\s*$",
+    pattern = re.compile(r"^\s*" + re.escape(prefix.strip()) + r"\s*([-+]?\d[\d_\u202f ]*(?:[.,]\d+)?)(?:[^\d.,_].*)?$",
                          re.IGNORECASE | re.MULTILINE)
     wanted = owner.strip().lstrip("@").casefold() if owner else None
     best: ManualValue | None = None

@@ -153,3 +153,21 @@ def test_bad_token_is_an_auth_error_naming_no_secret(make_sandbox: Callable[...,
         connector.pull(None, PullSpec())
     assert "glpat-wrong-4242" not in str(caught.value) and "credentials rejected" in str(caught.value)
     assert connector.requests_made == 1, "401 is never retried"
+
+
+def test_a_new_issue_link_to_a_kr_home_counts_as_a_change(
+        make_sandbox: Callable[..., Any], control_of: Callable[..., Any]) -> None:
+    sb = make_sandbox(_bulk_fixture(3))
+    control = control_of(sb)
+    connector = GitLabConnector("gitlab", settings_for(sb, link=[{"issue_link": "relates_to"}]), sleep=NO_SLEEP)
+    spec = PullSpec(kr_homes={"OBJ1-KR1": HomeItem("gitlab", f"{PROJECT}#1")})
+    first = connector.pull(None, spec)
+    assert all(item.kr_ids == () for item in first.items)
+    control.reset_requests()
+    assert connector.pull(first.watermark, spec).items == []
+    assert control.requests()["by_route"] == {ISSUES_ROUTE: 1, LINKS_ROUTE: 1}
+    work = client(sb).projects.get(PROJECT).issues.get(3)
+    work.links.create({"target_project_id": PROJECT, "target_issue_iid": 1})
+    changed = connector.pull(first.watermark, spec)
+    assert [(item.key, item.kr_ids) for item in changed.items] == [(f"{PROJECT}#3", ("OBJ1-KR1",))]
+    assert connector.pull(changed.watermark, spec).items == [], "a link is a change once, not for the overlap"

@@ -4,6 +4,7 @@ message, and never the token."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -155,3 +156,18 @@ def test_the_library_does_not_retry_on_its_own(make_sandbox: Callable[..., Any],
         connector.transport.request("get", "/projects/okr%2Fwork/issues", subject="x", retry=False)
     assert control.requests()["total"] == 1 == connector.requests_made
     assert client(sb).projects.get(PROJECT).issues.get(1).title == "Home"
+
+
+def test_logs_carry_no_secret(make_sandbox: Callable[..., Any], control_of: Callable[..., Any],
+                              caplog: pytest.LogCaptureFixture) -> None:
+    sb = make_sandbox(FIXTURE)
+    control_of(sb).fault(LIST, "503", times=2)
+    caplog.set_level(logging.DEBUG)
+    connector = GitLabConnector("gitlab", settings_for(sb), sleep=lambda s: None)
+    connector.pull(None, PullSpec())
+    wrong = GitLabConnector("gitlab", settings_for(sb, token="glpat-leak-check-31337"), sleep=lambda s: None)
+    with pytest.raises(AuthError):
+        wrong.pull(None, PullSpec())
+    assert "retrying" in caplog.text and "HTTP 503" in caplog.text
+    for secret in (TOKEN, "glpat-leak-check-31337", "gitlab-hook-secret-0f3a"):
+        assert secret not in caplog.text
