@@ -260,7 +260,8 @@ def _manual(details: Mapping[str, Any], owner: str | None) -> ManualValue | None
         key, sep, value = title.partition(":")
         if not sep or key.strip().casefold() != "okr-value":
             continue
-        author = ((item.get("lastModifiedBy") or {}).get("user") or {}).get("id") or "unknown"
+        who = item.get("lastModifiedBy") or {}
+        author = str((who.get("user") or {}).get("id") or (who.get("application") or {}).get("id") or "unknown")
         at = _time(item.get("lastModifiedDateTime"))
         if at is None or (owner is not None and author != owner):
             continue
@@ -269,5 +270,5 @@ def _manual(details: Mapping[str, Any], owner: str | None) -> ManualValue | None
         except ValueError:
             continue
         if best is None or at > best.at:
-            best = ManualValue(number, str(author), at)
+            best = ManualValue(number, author, at)
     return best

@@ -37,6 +37,7 @@ with warnings.catch_warnings():  # msgraph's generated builders warn about thems
     from msgraph.generated.models.planner_applied_categories import PlannerAppliedCategories
     from msgraph.generated.models.planner_bucket import PlannerBucket
     from msgraph.generated.models.planner_category_descriptions import PlannerCategoryDescriptions
+    from msgraph.generated.models.planner_checklist_items import PlannerChecklistItems
     from msgraph.generated.models.planner_plan_details import PlannerPlanDetails
     from msgraph.generated.models.planner_task import PlannerTask
     from msgraph.generated.models.planner_task_details import PlannerTaskDetails
@@ -149,6 +150,17 @@ class PlannerPeople:
         config: RequestConfiguration[Any] = RequestConfiguration()
         config.headers.add("If-Match", self.etag(task_id, details=True))
         body = PlannerTaskDetails(description=description)
+        self.run(lambda: self.client.planner.tasks.by_planner_task_id(task_id).details.patch(body, config))
+
+    @_quiet
+    def add_checklist_item(self, task_id: str, title: str) -> None:
+        """Add a checklist item (with a fresh If-Match), as a KR owner typing a value would."""
+        config: RequestConfiguration[Any] = RequestConfiguration()
+        config.headers.add("If-Match", self.etag(task_id, details=True))
+        items = PlannerChecklistItems(additional_data={
+            "5f0e4c1a-0000-4000-8000-000000000099": {"@odata.type": "#microsoft.graph.plannerChecklistItem",
+                                                     "title": title, "isChecked": False}})
+        body = PlannerTaskDetails(checklist=items)
         self.run(lambda: self.client.planner.tasks.by_planner_task_id(task_id).details.patch(body, config))
 
     @_quiet
