@@ -7,37 +7,18 @@ library. Exit codes: 0 ok, 1 sync completed with item-level problems, 2 invalid 
 
 from __future__ import annotations
 
-import json
-import sys
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_CONFIG, EXIT_TRACKER = 0, 1, 2, 3
-
-app = typer.Typer(
-    name="okr-sync",
-    help="Run OKRs inside Jira, GitLab and Microsoft Planner: link weekly work to Key Results, "
-    "compute KR progress and write OKR status back where managers look.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # plain click help: rendering help with rich costs ~0.2 s at start-up
+from sync.cli_app import (
+    EXIT_CONFIG,
+    ConfigOption,
+    JsonOption,
+    app,
 )
-
-
-
-@app.callback()
-def _root() -> None:
-    """Run OKRs inside the trackers teams already use."""
-
-
-ConfigOption = Annotated[
-    str | None,
-    typer.Option("--config", "-c", help="Configuration file. Default: $OKRSYNC_CONFIG, then ./okr-sync.yaml.",
-                 show_default=False),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+from sync.cli_app import config_failure as _config_failure
+from sync.cli_app import print_json as _print_json
 
 
 @app.command()
@@ -59,8 +40,15 @@ def validate(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         raise typer.Exit(EXIT_CONFIG) from None
     summary = config_summary(loaded.settings)
     if as_json:
-        _print_json({"valid": True, "file": loaded.file, "summary": summary,
-                     "warnings": [w.as_dict() for w in loaded.warnings], "errors": []})
+        _print_json(
+            {
+                "valid": True,
+                "file": loaded.file,
+                "summary": summary,
+                "warnings": [w.as_dict() for w in loaded.warnings],
+                "errors": [],
+            }
+        )
         return
     typer.echo(
         f"{loaded.file}: valid — {len(summary['trackers'])} tracker(s) ({', '.join(summary['trackers'])}), "
@@ -74,7 +62,9 @@ def validate(config: ConfigOption = None, as_json: JsonOption = False) -> None:
 @app.command()
 def once(
     config: ConfigOption = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Pull and plan; print every write; write nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Pull and plan; print every write; write nothing.")
+    ] = False,
     full: Annotated[bool, typer.Option("--full", help="Re-read everything (catches deletions and unlinking).")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -102,11 +92,15 @@ def _run_cycle(config: str | None, *, dry_run: bool, full: bool, as_json: bool) 
             engine = Engine(rt.settings, rt.store, rt.connectors, secrets=secrets_of(rt.settings))
             if console.is_terminal and not as_json:
                 with console.status("syncing…") as spinner:
-                    report = engine.cycle(dry_run=dry_run, full=full,
-                                          on_tracker=lambda name: spinner.update(f"pulling {name}…"))
+                    report = engine.cycle(
+                        dry_run=dry_run, full=full, on_tracker=lambda name: spinner.update(f"pulling {name}…")
+                    )
             else:
-                report = engine.cycle(dry_run=dry_run, full=full,
-                                      on_tracker=None if as_json else lambda name: typer.echo(f"pulling {name}…"))
+                report = engine.cycle(
+                    dry_run=dry_run,
+                    full=full,
+                    on_tracker=None if as_json else lambda name: typer.echo(f"pulling {name}…"),
+                )
     except ConfigurationError as exc:
         _config_failure(exc, as_json)
     if as_json:
@@ -114,8 +108,7 @@ def _run_cycle(config: str | None, *, dry_run: bool, full: bool, as_json: bool) 
     else:
         console.print(cycle_table(report))
         for write in report.planned:
-            console.print(("would write  " if dry_run else "wrote  ") + write.describe(), markup=False,
-                          highlight=False)
+            console.print(("would write  " if dry_run else "wrote  ") + write.describe(), markup=False, highlight=False)
         for problem in report.problems:
             console.print(f"problem: {problem}", markup=False, style="yellow")
     raise typer.Exit(report.exit_code)
@@ -216,24 +209,25 @@ def demo(
     raise typer.Exit(0 if run.report.exit_code in (0, 1) else run.report.exit_code)
 
 
-def _config_failure(exc: Exception, as_json: bool) -> NoReturn:
-    problems = getattr(exc, "problems", [])
-    if as_json:
-        _print_json({"error": "configuration", "problems": [p.as_dict() for p in problems]})
-    else:
-        for problem in problems:
-            typer.echo(problem.render(), err=True)
-    raise typer.Exit(EXIT_CONFIG)
-
-
-def _print_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
-
-
 def main() -> None:
     """Console-script entry point."""
+    _register_command_modules()
     app()
 
+
+def _register_command_modules() -> None:
+    """Import the other command modules (each registers its commands on ``app``)."""
+    import importlib
+    import pkgutil
+
+    import sync
+
+    for module in pkgutil.iter_modules(sync.__path__):
+        if module.name.startswith("cli_") and module.name != "cli_app":
+            importlib.import_module(f"sync.{module.name}")
+
+
+_register_command_modules()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
