@@ -169,7 +169,10 @@ class GitLabConnector:
 
         def splice_fresh_copy() -> None:
             issue = self.transport.json("get", route, subject=subject, retry=False)
-            old = issue.get("description") or ""
+            if not isinstance(issue, dict):
+                raise SkippableError(f"{subject}: GitLab answered something other than an issue; not written",
+                                     tracker=self.name)
+            old = str(issue.get("description") or "")
             new = splice(old, write.payload["block"])
             if new != old:
                 self.transport.request("put", route, subject=subject, body={"description": new}, retry=False)
