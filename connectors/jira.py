@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, ClassVar
 
 from config.errors import SyncError
@@ -163,15 +164,15 @@ class JiraConnector:
             if write.payload.get("op") == "field":
                 by_home.setdefault(write.home, []).append(index)
             else:
-                results[index] = self._attempt(write, lambda w=write: self._comment(w))
+                results[index] = self._attempt(write, partial(self._comment, write))
         for indexes in by_home.values():
             group = [writes[i] for i in indexes]
-            outcome = self._attempt(group[0], lambda g=group: self._put_fields(g))
+            outcome = self._attempt(group[0], partial(self._put_fields, group))
             if outcome.ok or len(group) == 1:
                 results.update({i: WriteResult(writes[i], outcome.ok, outcome.error) for i in indexes})
                 continue
             for i in indexes:  # one bad field (say, a missing option) must not block the others
-                results[i] = self._attempt(writes[i], lambda w=writes[i]: self._put_fields([w]))
+                results[i] = self._attempt(writes[i], partial(self._put_fields, [writes[i]]))
         return [results[i] for i in range(len(writes))]
 
     def _attempt(self, write: Write, action: Callable[[], Any]) -> WriteResult:

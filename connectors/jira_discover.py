@@ -85,7 +85,7 @@ def read_kr(tracker: str, raw: Mapping[str, Any], ids: Mapping[str, str]) -> Dis
     return DiscoveredKr(
         id=(text("id") or [key])[0], title=str(fields.get("summary") or key),
         objective_ids=tuple(text("objective")), kind=kind, baseline=baseline, target=target,
-        home=HomeItem(tracker, key), unit=(text("unit") or [None])[0],
+        home=HomeItem(tracker, key), unit=next(iter(text("unit")), None),
         stretch=number_value(fields.get(ids["stretch"])) if "stretch" in ids else None,
         owner=(assignee.get("accountId") or assignee.get("name")) if isinstance(assignee, dict) else None)
 

@@ -8,6 +8,8 @@ Jira pages them (``total`` larger than what came), the rest is read from ``/issu
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from jira import JIRAError
@@ -20,6 +22,7 @@ from connectors.jira_writeback import WriteFields, marker_key
 from mapping import HomeItem, ManualValue
 
 MAX_CHANGELOG = 100
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def read_home(session: JiraSession, home: HomeItem, fields: WriteFields, manual: JiraField | None,
@@ -60,8 +63,8 @@ def _marked(session: JiraSession, home: HomeItem, raw_fields: Mapping[str, Any])
         comments = []
         start = 0
         while True:
-            more = session.call(lambda s=start: client._get_json(f"issue/{home.key}/comment",
-                                                                  params={"startAt": s, "maxResults": 5000}),
+            more = session.call(partial(client._get_json, f"issue/{home.key}/comment",
+                                        params={"startAt": start, "maxResults": 5000}),
                                 subject=f"comments of {home.key}")
             batch = list(more.get("comments") or [])
             comments += batch
@@ -84,7 +87,7 @@ def _manual(session: JiraSession, home: HomeItem, raw: Mapping[str, Any], manual
     if value is None or isinstance(value, bool):
         return None
     try:
-        number = float(value.get("value") if isinstance(value, dict) else value)
+        number = float(value.get("value") if isinstance(value, dict) else value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         LOG.warning("jira %s: %s on %s holds %r, not a number; ignored", session.name, manual.name, home.key,
                     value)
@@ -117,7 +120,7 @@ def _histories(session: JiraSession, home: HomeItem, raw: Mapping[str, Any]) -> 
                                                      params={"startAt": start, "maxResults": MAX_CHANGELOG}),
                             subject=f"changelog of {home.key}")
         histories = list(page.get("values") or [])
-    return sorted(histories, key=lambda h: parse_time(h.get("created")) or parse_time("1970-01-01T00:00:00+0000"))
+    return sorted(histories, key=lambda h: parse_time(h.get("created")) or EPOCH)
 
 
 def _is(author: Mapping[str, Any], owner: str) -> bool:

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -97,8 +98,8 @@ def search_pages(session: JiraSession, jql: str, fields: list[str]) -> Iterator[
         token: str | None = None
         while True:
             page: dict[str, Any] = session.call(
-                lambda t=token: client.enhanced_search_issues(jql, nextPageToken=t, maxResults=CLOUD_PAGE,
-                                                              fields=list(fields), json_result=True),
+                partial(client.enhanced_search_issues, jql, nextPageToken=token, maxResults=CLOUD_PAGE,
+                        fields=list(fields), json_result=True),
                 subject=subject)
             yield list(page.get("issues") or [])
             token = page.get("nextPageToken")
@@ -106,10 +107,9 @@ def search_pages(session: JiraSession, jql: str, fields: list[str]) -> Iterator[
                 return
     start = 0
     while True:
-        page = session.call(
-            lambda s=start: client.search_issues(jql, startAt=s, maxResults=SERVER_PAGE, fields=list(fields),
-                                                 json_result=True),
-            subject=subject)
+        search: Callable[[], dict[str, Any]] = partial(  # type: ignore[assignment]  # json_result=True: a dict
+            client.search_issues, jql, startAt=start, maxResults=SERVER_PAGE, fields=list(fields), json_result=True)
+        page = session.call(search, subject=subject)
         issues = list(page.get("issues") or [])
         yield issues
         start += len(issues)

@@ -117,7 +117,7 @@ class JiraSession:
                 deployment = {"cloud": "Cloud", "server": "Server"}.get(s.deployment) or info.get("deploymentType")
                 client.deploymentType = deployment
             except BaseException:
-                client.close()
+                client.close()  # type: ignore[no-untyped-call]
                 raise
             self.server_info = info
             self.cloud = deployment == "Cloud"
@@ -135,7 +135,7 @@ class JiraSession:
     def close(self) -> None:
         """Release the connection pool."""
         if self._client is not None:
-            self._client.close()
+            self._client.close()  # type: ignore[no-untyped-call]
             self._client = None
 
     # --- calls ----------------------------------------------------------------------------------------

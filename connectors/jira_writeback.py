@@ -96,7 +96,7 @@ def plan_home(settings: JiraTracker, fields: WriteFields, desired: DesiredHome, 
         if f is None or _same_value(current.get(role), value):
             continue
         wire = {"value": value} if f.is_option and value is not None else value
-        writes.append(Write(home, f"field {f.name}", _show(current.get(role)), _show(value),
+        writes.append(Write(home, f"field {f.name}", _show(current.get(role)), _show(value) or "(empty)",
                             {"op": "field", "field": f.id, "value": wire}))
     comments: Mapping[str, Mapping[str, str]] = values.get("comments") or {}
     if settings.write.status_comment:
