@@ -39,7 +39,7 @@ def compose_checkin(
     Plans: open items due in or tagged for the following week, grouped by assignee (sorted, with
     ``unassigned`` last).
     """
-    now = require_aware(now, f"compose_checkin({kr.id!r})")
+    now = require_aware(now, "compose_checkin", kr.id)
     if kr_status.kr_id != kr.id:
         raise ValueError(
             f"check-in: status belongs to KR {kr_status.kr_id!r}, not {kr.id!r}; pass the KR's own status"

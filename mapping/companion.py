@@ -22,6 +22,7 @@ from mapping.model import (
     WorkItem,
 )
 from mapping.pace import days_into_cycle
+from mapping.progress import latest_change
 from mapping.results import Finding, KrStatus, ObjectiveStatus, Severity
 from mapping.weeks import iso_week, next_week, week_bounds
 
@@ -164,12 +165,14 @@ def _stale(
     thresholds: Thresholds,
     finished: bool,
 ) -> Finding | None:
-    changes = [c for c in (item.last_change for item in items) if c is not None]
-    if status.provenance.manual_at is not None:
-        changes.append(status.provenance.manual_at)
-    if finished or not changes:
+    if finished:
         return None
-    latest = max(changes)
+    latest = latest_change(items)
+    manual_at = status.provenance.manual_at
+    if manual_at is not None and (latest is None or manual_at > latest):
+        latest = manual_at
+    if latest is None:
+        return None
     if now - latest <= timedelta(days=thresholds.stale_days):
         return None
     days = (now - latest).total_seconds() / 86400

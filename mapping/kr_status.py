@@ -60,7 +60,7 @@ def kr_status(
     ``planned_vs_executed`` holds the last ``thresholds.recent_weeks`` completed ISO weeks of the cycle.
     Raises ``ValueError`` when ``now`` is naive.
     """
-    now = require_aware(now, f"kr_status({kr.id!r})")
+    now = require_aware(now, "kr_status", kr.id)
     result = kr_progress(kr, items, manual)
     progress = result.progress
     expected = expected_progress(cycle, now, kr.milestones)

@@ -201,11 +201,13 @@ class KeyResult:
     confidence: int | None = None
 
 
-def require_aware(now: datetime, where: str) -> datetime:
+def require_aware(now: datetime, function: str, subject: str) -> datetime:
     """``now`` converted to UTC; a naive datetime is refused because its zone is unknown."""
+    if now.tzinfo is UTC:
+        return now
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError(
-            f"{where}: now={now.isoformat()} has no time zone; pass an aware datetime, "
+            f"{function}({subject!r}): now={now.isoformat()} has no time zone; pass an aware datetime, "
             "e.g. datetime.now(UTC)"
         )
     return now.astimezone(UTC)

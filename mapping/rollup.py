@@ -42,7 +42,7 @@ def objective_status(
 
     Raises ``ValueError`` when a KR of the objective has no status in ``kr_statuses``, or ``now`` is naive.
     """
-    now = require_aware(now, f"objective_status({objective.id!r})")
+    now = require_aware(now, "objective_status", objective.id)
     by_id: Mapping[str, KrStatus] = (
         kr_statuses if isinstance(kr_statuses, Mapping) else {s.kr_id: s for s in kr_statuses}
     )
