@@ -67,7 +67,8 @@ def okr_comments(site: JiraSite, key: str) -> list[dict[str, Any]]:
 
 
 def test_fields_and_status_comment_then_nothing_when_unchanged(site: JiraSite, control_of: Callable[..., Any]) -> None:
-    key = site.create_issue("Recover tax debt", kind="Key Result", description=HUMAN_DESCRIPTION)
+    key = site.create_issue("Recover tax debt", kind="Key Result", description="draft")
+    site.edit(key, description=HUMAN_DESCRIPTION)  # a person edits the description
     site.client.add_comment(key, HUMAN_COMMENT)
     home = HomeItem("jira", key)
     conn = connector(site)
