@@ -34,6 +34,9 @@ class PullSpec:
     """Home item → KR id, for KRs whose value is typed in by their owner (read in :meth:`read_homes`)."""
     owners: Mapping[str, str] = field(default_factory=dict)
     """KR id → owner identity on this tracker, when known (manual values count only from the owner)."""
+    kr_ids: frozenset[str] = frozenset()
+    """Every configured KR id. A pattern that is nothing but ``{kr}`` (a Planner bucket named after its KR)
+    links only names in this set, so a bucket called "Backlog" is not taken for an unknown KR."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -34,12 +34,12 @@ def demo_environment(info: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def demo_now(cycle_start: Any, cycle_end: Any, today: datetime | None = None) -> datetime:
-    """Real time while the demo cycle runs; otherwise a fixed day inside it, so the story stays told."""
-    now = today or datetime.now(UTC)
-    if cycle_start <= now.date() <= cycle_end:
-        return now
-    return datetime.combine(cycle_start.replace(month=11, day=25), time(12), UTC)
+def demo_now() -> datetime:
+    """The demo story's "today" (Wednesday of 2026-W48): the seeded plans are relative to it, so the demo
+    tells the same story whatever the real date is."""
+    from sandbox.fixtures.demo_story import AS_OF
+
+    return AS_OF
 
 
 @dataclass
@@ -78,8 +78,7 @@ def run_demo(out_dir: Path, *, on_step: Callable[[str], None] = lambda s: None,
         loaded = load_config(demo_config_path(), environ=environ)
         settings = loaded.settings.model_copy(
             update={"state": loaded.settings.state.model_copy(update={"url": f"sqlite:///{state_path}"})})
-        cycle = settings.cycles[0]
-        now = demo_now(cycle.start, cycle.end)
+        now = demo_now()
         store = StateStore.open(settings.state.url)
         connectors = open_connectors(settings)
         try:

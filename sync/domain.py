@@ -56,7 +56,8 @@ class Domain:
                   if kr.home is not None and kr.home.tracker == tracker
                   and isinstance(kr.measure, MetricMeasure) and kr.measure.source == "manual"}
         owners = {kr.id: kr.owner for kr in self.key_results.values() if kr.owner}
-        return PullSpec(kr_homes=homes, number_fields=numbers, manual_homes=manual, owners=owners)
+        return PullSpec(kr_homes=homes, number_fields=numbers, manual_homes=manual, owners=owners,
+                        kr_ids=frozenset(self.key_results))
 
 
 def home_item(ref: cfg.HomeRef | None, settings: Settings) -> HomeItem | None:
