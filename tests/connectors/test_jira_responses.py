@@ -206,3 +206,16 @@ def test_retry_after_beyond_the_budget_gives_up_at_once(site: JiraSite, control_
         conn.pull(None, PullSpec())
     assert caught.value.retry_after == 60.0 and slept == [] and conn.requests_made - before == 1
     assert "search (project = OKR" in str(caught.value)
+
+
+def test_a_comment_that_landed_before_the_answer_failed_is_not_posted_twice(
+        site: JiraSite, control_of: Callable[..., Any]) -> None:
+    key = site.create_issue("Recover tax debt", kind="Key Result")
+    conn = JiraConnector("jira", settings(site.info), sleep=lambda _: None)
+    conn.catalogue()
+    control = control_of(site.sandbox)
+    control.fault(COMMENT_ROUTE, "504", phase="after", times=1)  # the write happens, the answer is a 504
+    [result] = conn.apply([comment_write(key)])
+    assert result.ok, result.error
+    assert len([c for c in site.comments(key) if "okr-sync:status:OBJ1-KR1" in c["body"]]) == 1
+    assert control.requests()["by_route"].get("POST /jira/rest/api/2/issue/{issueIdOrKey}/comment") == 1
