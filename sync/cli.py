@@ -140,11 +140,10 @@ def status(
     as_json: JsonOption = False,
 ) -> None:
     """Objectives and KRs with progress, score, status, forecast, owner and the companion's top finding."""
-    from datetime import UTC, datetime
-
     from rich.console import Console
 
     from config.errors import ConfigurationError
+    from sync.clock import system_clock
     from sync.compute import compute_from_store
     from sync.domain import build_domain
     from sync.runtime import runtime
@@ -153,7 +152,7 @@ def status(
     try:
         with runtime(config, with_connectors=False) as rt:
             domain = build_domain(rt.settings)
-            computed = compute_from_store(domain, rt.store, now=datetime.now(UTC))
+            computed = compute_from_store(domain, rt.store, now=system_clock()())
     except ConfigurationError as exc:
         _config_failure(exc, as_json)
     if objective is not None and objective not in domain.objectives:

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -70,7 +70,7 @@ class Daemon:
 
     def __init__(self, settings: Settings, store: Any, connectors: Mapping[str, Connector], *,
                  secrets: list[str], holder_id: str | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.settings = settings
         self.store = store
         self.connectors = dict(connectors)
@@ -151,7 +151,7 @@ class Daemon:
                 if ready:
                     self._run(ready & self.held, triggered_at=now)
                     continue
-            except Exception:  # noqa: BLE001 - the daemon must survive anything a cycle throws
+            except Exception:
                 log.exception("cycle failed; the daemon keeps running")
                 next_run = time.monotonic() + interval
             wait = next_run - time.monotonic()

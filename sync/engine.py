@@ -32,6 +32,7 @@ from mapping import (
     render_checkin,
     render_status_block,
 )
+from sync.clock import system_clock
 from sync.compute import Computed, compute_from_store
 from sync.domain import Domain, build_domain
 from sync.report import CycleReport, TrackerOutcome
@@ -49,13 +50,13 @@ class Engine:
         store: object,
         connectors: Mapping[str, Connector],
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] | None = None,
         secrets: Iterable[str] = (),
     ) -> None:
         self.settings = settings
         self.store = store  # sync.store.StateStore (duck-typed to keep this module light)
         self.connectors = dict(connectors)
-        self.clock = clock
+        self.clock = clock or system_clock()
         self.domain: Domain = build_domain(settings)
         self.secrets = list(secrets)
 
