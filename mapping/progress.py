@@ -151,15 +151,16 @@ def kr_progress(kr: KeyResult, items: Sequence[WorkItem], manual: ManualValue | 
     rule = f"metric {measure.source}" + (f" of {measure.field}" if measure.field else "")
     latest = latest_change(items)
     if manual is not None and (current is None or latest is None or manual.at > latest):
-        notes: tuple[str, ...] = ()
-        if current is not None:
-            notes = (f"computed value {current:g} is older than the manual value",)
-        elif latest is not None:
-            notes = ("no linked item carries a value",)
-        return _manual_result(measure, manual, rule, notes)
+        if current is None:
+            why = "no linked item carries a value"
+        elif latest is None:
+            why = f"linked items carry no change time: manual value preferred over computed {current:g}"
+        else:
+            why = f"computed value {current:g} is older than the manual value"
+        return _manual_result(measure, manual, rule, (why,))
     if current is None:
         return ProgressResult(0.0, None, Provenance(rule, keys, notes=("no linked item carries a value",)))
-    notes = ()
+    notes: tuple[str, ...] = ()
     if manual is not None:
         notes = (
             f"manual value {manual.value:g} by {manual.author} at {manual.at:%Y-%m-%d %H:%M} UTC is older "

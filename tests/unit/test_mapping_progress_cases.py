@@ -148,3 +148,12 @@ def test_metric_measure_rejects_inconsistent_definitions(kwargs, message):
 def test_completion_measure_rejects_credit_outside_unit_interval():
     with pytest.raises(ValueError, match=r"partial_credit 1\.5 must lie in 0\.\.1"):
         CompletionMeasure(partial_credit=1.5)
+
+
+def test_manual_preferred_when_linked_items_carry_no_time_and_says_why():
+    measure = M(0, 10, source="sum", field="n")
+    result = kr_progress(kr(measure), [item("A", numbers={"n": 2})], ManualValue(5, "bo", T1))
+    assert (result.progress, result.current) == (0.5, 5)
+    assert result.provenance.notes == ("linked items carry no change time: manual value preferred over computed 2",)
+    newer = kr_progress(kr(measure), [item("A", numbers={"n": 2}, updated=T1)], ManualValue(5, "bo", T2))
+    assert newer.provenance.notes == ("computed value 2 is older than the manual value",)
