@@ -277,6 +277,8 @@ def translate(exc: BaseException, *, tracker: str, subject: str, secrets: list[s
                      headers=headers, rules=RULES)
     error.message = redact(error.message, secrets)
     error.args = (error.message,)
+    if subject not in error.message:
+        error.subject = subject  # shown by str(error): "tracker: subject: message"
     error.http_status = status  # type: ignore[attr-defined]  # what was answered (412 → re-read)
     return error
 
