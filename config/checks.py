@@ -105,6 +105,7 @@ def _errors(data: dict[str, Any]) -> Iterator[Problem]:
         yield from _home(f"{at}.home", objective.get("home"), trackers)
     for at, kr in kr_places:
         yield from _key_result(at, kr, trackers, objective_ids)
+    yield from _people(data, objectives)
     for index, rule in _items(data.get("discover")):
         if str(rule.get("tracker")) not in trackers:
             yield Problem(f"discover.{index}.tracker", f"unknown tracker '{rule.get('tracker')}'"
@@ -209,3 +210,44 @@ def _key_result(at: str, kr: dict[str, Any], trackers: dict[str, Any], objective
     elif stretch is not None and (stretch - target) * (target - baseline) <= 0:
         yield Problem(f"{at}.measure.stretch", f"stretch {measure.get('stretch')} is not beyond the target "
                                                f"{measure.get('target')} (seen from the baseline {measure.get('baseline')})")
+
+
+def _people(data: dict[str, Any], objectives: list[tuple[int, dict[str, Any]]]) -> Iterator[Problem]:
+    """Owners must be people of the directory when there is one; identities are unique per tracker."""
+    people = list(_items(data.get("people")))
+    if not people:
+        return
+    trackers = _mapping(data.get("trackers"))
+    ids = [str(p.get("id")) for _, p in people]
+    yield from _duplicates("people", [(i, p.get("id")) for i, p in people], "person")
+    seen: dict[tuple[str, str], str] = {}
+    for index, person in people:
+        for tracker, identity in _mapping(person.get("identities")).items():
+            if tracker not in trackers:
+                yield Problem(f"people.{index}.identities.{tracker}",
+                              f"unknown tracker '{tracker}'{_suggest(tracker, list(trackers))}")
+            key = (tracker, str(identity).strip().lower())
+            if key in seen:
+                yield Problem(f"people.{index}.identities.{tracker}",
+                              f"identity '{identity}' on {tracker} is already {seen[key]}'s; one identity "
+                              "belongs to one person")
+            seen.setdefault(key, str(person.get("id")))
+    departments = {str(p.get("id")): p.get("department") for _, p in people}
+    for o_index, objective in objectives:
+        at = f"objectives.{o_index}"
+        if objective.get("owner") is not None and str(objective.get("owner")) not in ids:
+            yield Problem(f"{at}.owner", f"unknown person '{objective.get('owner')}'{_suggest(objective.get('owner'), ids)}"
+                                         " (owners are ids of the people directory)")
+        cross = len(set(objective.get("departments") or [])) >= 2
+        for k_index, kr in _items(objective.get("key_results")):
+            owner = kr.get("owner")
+            if owner is None:
+                continue
+            if str(owner) not in ids:
+                yield Problem(f"{at}.key_results.{k_index}.owner",
+                              f"unknown person '{owner}'{_suggest(owner, ids)} (owners are ids of the people "
+                              "directory)")
+            elif cross and not kr.get("department") and not departments.get(str(owner)):
+                yield Problem(f"{at}.key_results.{k_index}.owner",
+                              f"{owner} owns a KR of the cross-sector objective {objective.get('id')} but has no "
+                              "department; give the person (or the KR) a department")

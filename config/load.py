@@ -21,6 +21,7 @@ from pydantic_settings import EnvSettingsSource
 from config.checks import semantic_problems, warnings_for
 from config.errors import ConfigurationError, Problem
 from config.models import Settings
+from config.people import read_people_file
 from config.source import KeyPath, SourceDocument, parse, read_file
 
 DEFAULT_CONFIG = "okr-sync.yaml"
@@ -51,6 +52,7 @@ def load_text(text: str, *, file: str | None = None, environ: Mapping[str, str] 
     env = os.environ if environ is None else environ
     doc = parse(text, file=file, environ=env)
     data = _with_env_overrides(doc.data, env)
+    data = _with_people_file(data, file)
     problems = [
         Problem(_dotted(p), f"environment variable {name} is not set; export {name} or write the value "
                             f"in the file", line=doc.line_of(p), file=file)
@@ -74,6 +76,17 @@ def _with_env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> dic
     source.env_vars = {k.lower(): v for k, v in environ.items()}
     overrides = source()
     return _deep_merge(data, overrides)
+
+
+def _with_people_file(data: dict[str, Any], file: str | None) -> dict[str, Any]:
+    """Append the people of ``people_file`` to the ``people`` section."""
+    people_file = data.get("people_file")
+    if not isinstance(people_file, str) or not people_file:
+        return data
+    base = Path(file).parent if file else None
+    extra = read_people_file(Path(people_file), base=base)
+    inline = data.get("people") if isinstance(data.get("people"), list) else []
+    return {**data, "people": [*inline, *extra]}
 
 
 def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

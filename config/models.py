@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from config.people import Person
 from config.trackers import Strict, Tracker
 from config.types import Duration
 
@@ -148,6 +149,9 @@ class Settings(BaseSettings):
     cycles: list[Cycle] = Field(default_factory=list)
     objectives: list[Objective] = Field(default_factory=list)
     discover: list[DiscoverRule] = Field(default_factory=list)
+    people: list[Person] = Field(default_factory=list, description="The people directory (owners and their "
+                                 "identities per tracker). When present, every owner must be a person id.")
+    people_file: str | None = Field(None, description="CSV or YAML file with more people (relative to this file).")
 
     @classmethod
     def settings_customise_sources(
@@ -160,6 +164,10 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Only the merged data the loader passes in: it applies environment overrides itself."""
         return (init_settings,)
+
+    def person(self, person_id: str | None) -> Person | None:
+        """The directory entry of ``person_id``, if any."""
+        return next((p for p in self.people if p.id == person_id), None)
 
     def key_results(self) -> list[tuple[Objective, KeyResult]]:
         """Every KR with the objective it is defined under."""

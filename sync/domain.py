@@ -91,6 +91,12 @@ def _measure(measure: cfg.MetricMeasure | cfg.CompletionMeasure) -> tuple[Measur
         source.tracker
 
 
+def _department(settings: Settings, person_id: str | None) -> str | None:
+    """A KR's department defaults to its owner's (people directory)."""
+    person = settings.person(person_id)
+    return person.department if person is not None else None
+
+
 def build_domain(settings: Settings) -> Domain:
     """Translate the validated configuration into mapping's domain types."""
     cycles = {c.id: Cycle(c.id, c.start, c.end) for c in settings.cycles}
@@ -110,7 +116,7 @@ def build_domain(settings: Settings) -> Domain:
                 sources[kr.id] = source_tracker
             key_results[kr.id] = KeyResult(
                 id=kr.id, title=kr.title, objective_ids=(objective.id, *kr.objectives), owner=kr.owner,
-                department=kr.department, kind=KrKind(kr.kind), measure=measure, weight=kr.weight,
+                department=kr.department or _department(settings, kr.owner), kind=KrKind(kr.kind), measure=measure, weight=kr.weight,
                 home=home_item(kr.home, settings), confidence=kr.confidence,
             )
             kr_cycle[kr.id] = objective.cycle
