@@ -25,6 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -113,9 +114,10 @@ class IdentityApp:
         adapter = self._url_map.bind_to_environ(environ)
         try:
             endpoint, args = adapter.match()
-        except Exception:  # werkzeug raises NotFound / MethodNotAllowed
-            response = _aad_error(404, "invalid_request", 900561,
-                                  f"The endpoint {request.method} {request.path} does not exist here.")
+        except HTTPException as exc:  # NotFound or MethodNotAllowed
+            response = _aad_error(exc.code or 404, "invalid_request", 900561,
+                                  f"The endpoint {request.method} {request.path} does not exist here; "
+                                  "use GET …/v2.0/.well-known/openid-configuration or POST …/oauth2/v2.0/token.")
             return response(environ, start_response)
         if self._on_request is not None:
             template = "/{tenant}/v2.0/.well-known/openid-configuration" if endpoint == "discovery" \

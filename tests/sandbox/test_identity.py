@@ -133,3 +133,15 @@ def test_unknown_tenant_discovery_is_400_invalid_tenant(identity_sandbox: Sandbo
         body = json.loads(err.value.read())
     assert body["error"] == "invalid_tenant"
     assert body["error_description"].startswith("AADSTS90002: Tenant 'not-a-tenant' not found.")
+
+
+def test_wrong_method_and_unknown_path_get_aad_errors(identity_sandbox: Sandbox) -> None:
+    planner = identity_sandbox.info["planner"]
+    context = ssl.create_default_context(cafile=planner["ca_cert"])
+    for url, expected in ((f"{planner['authority']}/{planner['tenant_id']}/oauth2/v2.0/token", 405),
+                          (f"{planner['authority']}/common/discovery/instance", 404)):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(url, context=context, timeout=5)
+        with err.value:
+            assert err.value.code == expected
+            assert json.loads(err.value.read())["error"] == "invalid_request"
