@@ -179,6 +179,13 @@ def test_demo_config_validates_and_points_at_the_fixtures_homes() -> None:
     fixture = build_demo_fixture()
     jira_keys = {issue.get("key") for issue in fixture["jira"]["issues"]}
     task_ids = {task["id"] for task in fixture["planner"]["plans"][0]["tasks"]}
+    directory = {p["id"]: p for p in fixture["people"]}
+    assert {p.id for p in settings.people} == set(directory)
+    for configured_person in settings.people:
+        known = directory[configured_person.id]
+        assert configured_person.department == known["department"]
+        assert configured_person.identities == {"jira": known["jira"]["accountId"], "gitlab": known["gitlab"],
+                                                "planner": known["planner"]}
     for story_kr in KEY_RESULTS:
         objective_id, kr = configured[story_kr.id]
         assert objective_id == story_kr.objective and kr.owner == story_kr.owner and kr.kind == story_kr.kind
