@@ -147,15 +147,12 @@ class StateStore:
         time) read again from the tracker is not duplicated.
         """
         _aware(value.at, f"manual value time of {kr_id}")
+        row = {"kr_id": kr_id, "value": value.value, "author": value.author, "at": value.at,
+               "recorded_at": self._clock()}
         with self._write() as conn:
-            existing = conn.scalar(select(func.count()).select_from(manual_values).where(
-                manual_values.c.kr_id == kr_id, manual_values.c.value == value.value,
-                manual_values.c.author == value.author, manual_values.c.at == value.at))
-            if existing:
-                return False
-            conn.execute(manual_values.insert().values(kr_id=kr_id, value=value.value, author=value.author,
-                                                       at=value.at, recorded_at=self._clock()))
-            return True
+            stmt: Any = dialect_insert(conn, manual_values).values(**row)
+            stmt = stmt.on_conflict_do_nothing(index_elements=["kr_id", "at", "author", "value"])
+            return conn.execute(stmt.returning(manual_values.c.id)).first() is not None
 
     def manual_value(self, kr_id: str) -> ManualValue | None:
         """The KR's latest manual value by its time (ties: the one recorded last)."""

@@ -23,6 +23,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -121,7 +122,7 @@ manual_values = Table(
     Column("author", Text, nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
-    Index("ix_manual_values_kr_id_at", "kr_id", "at"),
+    UniqueConstraint("kr_id", "at", "author", "value"),  # an entry read again is the same entry
 )
 
 progress_points = Table(

@@ -69,8 +69,8 @@ def upgrade() -> None:
         sa.Column("at", UTC_TIME, nullable=False),
         sa.Column("recorded_at", UTC_TIME, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_manual_values"),
+        sa.UniqueConstraint("kr_id", "at", "author", "value", name="uq_manual_values_kr_id_at_author_value"),
     )
-    op.create_index("ix_manual_values_kr_id_at", "manual_values", ["kr_id", "at"])
     op.create_table(
         "progress_points",
         sa.Column("subject_id", sa.Text(), nullable=False),
@@ -121,7 +121,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop every table (all state is lost)."""
     for index, table in (("ix_cycle_outcomes_tracker_finished", "cycle_outcomes"),
-                         ("ix_manual_values_kr_id_at", "manual_values"),
                          ("ix_item_kr_links_kr_id", "item_kr_links")):
         op.drop_index(index, table_name=table)
     for table in ("acknowledgements", "cycle_outcomes", "etags", "written_markers", "progress_points",
