@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -106,12 +105,9 @@ def test_server_has_no_context_api_but_creates_fields() -> None:
         sb.stop()
 
 
-def test_demo_fixture_loads_fast_and_answers_jql() -> None:
+def test_demo_fixture_loads_and_answers_jql() -> None:
     _, fixture = load_fixture("demo")
-    started = time.perf_counter()
     emulator = JiraEmulator(SandboxClock(), fixture.get("jira"))
-    elapsed = time.perf_counter() - started
-    assert elapsed < 0.5, f"demo Jira state took {elapsed:.3f}s"
     snapshot = emulator.snapshot()
     json.dumps(snapshot)
     assert len(snapshot["issues"]) >= 40
