@@ -1,0 +1,89 @@
+"""``okr-sync checkin``: the weekly 3P check-in, printed per owner, optionally posted on each KR's home item."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sync.cli_app import EXIT_CONFIG, ConfigOption, app, config_failure, print_json
+
+FORMATS = ("text", "md", "json")
+
+
+@app.command()
+def checkin(
+    week: Annotated[str, typer.Option("--week", help="ISO week to check in, e.g. 2026-W48.", show_default=False)],
+    owner: Annotated[str | None, typer.Option("--owner", help="Only this owner's KRs (one digest).")] = None,
+    kr: Annotated[list[str] | None, typer.Option("--kr", help="Only this KR (repeatable).")] = None,
+    post: Annotated[bool, typer.Option("--post", help="Sync and upsert each check-in on its KR's home item.")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="text | md | json.")] = "text",
+    config: ConfigOption = None,
+) -> None:
+    """Compose the weekly Progress/Problems/Plans check-in per KR, grouped per owner; --post writes it."""
+    from datetime import UTC, datetime
+
+    from config.errors import ConfigurationError
+    from sync.checkin import CheckinUsageError, select_krs, validate_week
+
+    if fmt not in FORMATS:
+        typer.echo(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}", err=True)
+        raise typer.Exit(EXIT_CONFIG)
+    try:
+        week = validate_week(week)
+    except CheckinUsageError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_CONFIG) from None
+    try:
+        from sync.runtime import runtime
+
+        with runtime(config, with_connectors=post) as rt:
+            from sync.checkin import AckAwareEngine
+            from sync.runtime import secrets_of
+
+            now = datetime.now(UTC)
+            engine = AckAwareEngine(rt.settings, rt.store, rt.connectors, clock=lambda: now,
+                                    secrets=secrets_of(rt.settings))
+            try:
+                chosen = select_krs(engine.domain, owner=owner, kr_ids=kr or ())
+            except CheckinUsageError as exc:
+                typer.echo(str(exc), err=True)
+                raise typer.Exit(EXIT_CONFIG) from None
+            code = _run(engine, chosen, week, now, post=post, fmt=fmt)
+    except ConfigurationError as exc:
+        config_failure(exc, fmt == "json")
+    raise typer.Exit(code)
+
+
+def _run(engine: object, chosen: list[str], week: str, now: object, *, post: bool, fmt: str) -> int:
+    from sync.acks import acknowledged_fingerprints, without_acknowledged
+    from sync.checkin import composed, digests, digests_json, render_digests
+    from sync.compute import compute_from_store
+
+    domain = engine.domain  # type: ignore[attr-defined]
+    store = engine.store  # type: ignore[attr-defined]
+    code = 0
+    report = None
+    if post:
+        report = engine.cycle(checkin_week=week, checkin_krs=set(chosen))  # type: ignore[attr-defined]
+        computed = report.computed
+        code = report.exit_code
+    else:
+        computed = compute_from_store(domain, store, now=now)  # type: ignore[arg-type]
+    subjects = [*domain.key_results, *domain.objectives]
+    computed = without_acknowledged(computed, acknowledged_fingerprints(store, subjects))
+    groups = digests(domain, composed(engine, chosen, week, computed, now))  # type: ignore[arg-type]
+    if fmt == "json":
+        data = digests_json(domain, groups)
+        if report is not None:
+            data["posted"] = report.as_json()
+        print_json(data)
+        return code
+    typer.echo(render_digests(domain, groups, fmt), nl=False)
+    if report is not None:
+        targets = [w for w in report.planned if w.target.startswith("check-in")]
+        typer.echo(f"\nposted: {report.writes} write(s), {len(targets)} check-in write(s) "
+                   f"(a check-in already up to date is not rewritten)")
+        for problem in report.problems:
+            typer.echo(f"problem: {problem}", err=True)
+    return code
