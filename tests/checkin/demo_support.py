@@ -1,0 +1,57 @@
+"""A synced demo for check-in and report tests, and counting check-ins in the sandbox's state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sandbox.fixtures.demo_story import AS_OF
+from sandbox.server import Sandbox
+from sync.checkin import AckAwareEngine
+from sync.compute import Computed
+from sync.runtime import open_connectors, secrets_of
+from sync.store import StateStore
+from tests.conftest import SandboxControl
+from tests.sync.support import demo_settings, sqlite_url
+
+
+@dataclass
+class DemoSync:
+    """A demo sandbox synced once at the story's today, with its store and engine."""
+
+    sandbox: Sandbox
+    control: SandboxControl
+    store: StateStore
+    engine: AckAwareEngine
+    computed: Computed
+    settings: Any
+
+
+@contextmanager
+def synced_demo(tmp: Path, *, checkin_week: str | None = None) -> Iterator[DemoSync]:
+    """Start the demo sandbox, run one cycle at ``AS_OF`` (optionally posting a week), stop at the end."""
+    with Sandbox("demo") as sb:
+        settings = demo_settings(sb, sqlite_url(tmp))
+        store = StateStore.open(settings.state.url)
+        connectors = open_connectors(settings)
+        try:
+            engine = AckAwareEngine(settings, store, connectors, clock=lambda: AS_OF, secrets=secrets_of(settings))
+            report = engine.cycle(checkin_week=checkin_week)
+            assert report.exit_code == 0, report.problems
+            assert report.computed is not None
+            yield DemoSync(sb, SandboxControl(sb.control_url), store, engine, report.computed, settings)
+        finally:
+            for connector in connectors.values():
+                connector.close()
+            store.close()
+
+
+def checkin_counts(state: dict[str, Any], marker: str) -> dict[str, int]:
+    """How many comments (Jira), notes (GitLab) and task-details blocks (Planner) carry ``marker``."""
+    jira = sum(marker in (c.get("body") or "") for issue in state["jira"]["issues"] for c in issue.get("comments", []))
+    gitlab = sum(marker in (note.get("body") or "") for note in state["gitlab"]["notes"])
+    planner = sum((d.get("description") or "").count(marker) for d in state["planner"]["taskDetails"])
+    return {"jira": jira, "gitlab": gitlab, "planner": planner}
