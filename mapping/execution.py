@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from mapping.model import StatusCategory, WorkItem
 from mapping.results import WeekExecution
@@ -35,17 +37,40 @@ def planned_vs_executed(items: Iterable[WorkItem], week: str) -> WeekExecution:
     return weeks_execution(items, (week,))[0]
 
 
-def weeks_execution(items: Iterable[WorkItem], weeks: Sequence[str]) -> tuple[WeekExecution, ...]:
-    """``planned_vs_executed`` for several weeks in one pass over the items (same order as ``weeks``)."""
-    week_index = {week: n for n, week in enumerate(weeks)}
+@dataclass(frozen=True, slots=True)
+class _WeekGrid:
+    """Lookup tables for a tuple of weeks: week → position, day → position, sorted time windows."""
+
+    week_index: dict[str, int]
+    day_index: dict[date | None, int]
+    windows: tuple[tuple[datetime, datetime, int], ...]
+    starts: tuple[datetime, ...]
+    ends: tuple[datetime, ...]
+
+
+@lru_cache(maxsize=256)
+def _grid(weeks: tuple[str, ...]) -> _WeekGrid:
     day_index: dict[date | None, int] = {}
     for n, week in enumerate(weeks):
         monday = week_bounds(week)[0]
         for offset in range(7):
             day_index[monday + timedelta(days=offset)] = n
-    windows = sorted((week_start_utc(week), week_end_utc(week), n) for n, week in enumerate(weeks))
-    starts = [start for start, _, _ in windows]
-    ends = [week_end_utc(week) for week in weeks]
+    windows = tuple(sorted((week_start_utc(week), week_end_utc(week), n) for n, week in enumerate(weeks)))
+    return _WeekGrid(
+        week_index={week: n for n, week in enumerate(weeks)},
+        day_index=day_index,
+        windows=windows,
+        starts=tuple(start for start, _, _ in windows),
+        ends=tuple(week_end_utc(week) for week in weeks),
+    )
+
+
+def weeks_execution(items: Iterable[WorkItem], weeks: Sequence[str]) -> tuple[WeekExecution, ...]:
+    """``planned_vs_executed`` for several distinct weeks in one pass over the items (order of ``weeks``)."""
+    grid = _grid(tuple(weeks))
+    week_index, day_index, windows, starts, ends = (
+        grid.week_index, grid.day_index, grid.windows, grid.starts, grid.ends
+    )
     planned: list[list[str]] = [[] for _ in weeks]
     executed: list[list[str]] = [[] for _ in weeks]
     unplanned: list[list[str]] = [[] for _ in weeks]
