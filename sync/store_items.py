@@ -42,8 +42,9 @@ def upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], ke
     """Insert ``rows`` into ``table``, replacing the non-key columns of rows whose ``keys`` exist."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql" and len(rows) > 1:
-        _pg_bulk_insert(conn, table, rows, keys)
+    if len(rows) > 1:
+        bulk = _pg_bulk_insert if conn.dialect.name == "postgresql" else _sqlite_bulk_insert
+        bulk(conn, table, rows, keys)
         return
     stmt: Any = dialect_insert(conn, table)
     updates = {name: stmt.excluded[name] for name in rows[0] if name not in keys}
@@ -69,6 +70,23 @@ def _pg_bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, 
            f'ON CONFLICT ({", ".join(keys)}) {conflict}')
     for batch in chunks(rows, BATCH * 5):
         conn.exec_driver_sql(sql, {n: [row[n] for row in batch] for n in names})
+
+
+def _sqlite_bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]],
+                        keys: Sequence[str]) -> None:
+    """SQLite: plain ``executemany`` of positional rows, values converted by the columns' own types."""
+    names = list(rows[0])
+    processors = [table.c[n].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for n in names]
+    updates = ", ".join(f'"{n}" = excluded."{n}"' for n in names if n not in keys)
+    conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+    columns = ", ".join(f'"{n}"' for n in names)
+    marks = ", ".join("?" for _ in names)
+    sql = (f"INSERT INTO {table.name} ({columns}) VALUES ({marks}) "  # noqa: S608 - names are ours
+           f"ON CONFLICT ({', '.join(keys)}) {conflict}")
+    pairs = list(zip(names, processors, strict=True))
+    for batch in chunks(rows, BATCH * 5):
+        values = [tuple(row[n] if p is None or row[n] is None else p(row[n]) for n, p in pairs) for row in batch]
+        conn.exec_driver_sql(sql, values)
 
 
 def _stored_index(conn: Connection, tracker: str, keys: Sequence[str] | None) -> dict[str, tuple[str, str]]:
@@ -110,6 +128,7 @@ def apply_pull(conn: Connection, tracker: str, items: Sequence[WorkItem], *, ful
     affected: set[str] = set()
     changed_rows: list[dict[str, Any]] = []
     relinked: list[str] = []
+    changed_keys: list[str] = []
     for key, item in latest.items():
         digest = fingerprint(item)
         previous = stored.get(key)
@@ -120,14 +139,15 @@ def apply_pull(conn: Connection, tracker: str, items: Sequence[WorkItem], *, ful
             relinked.append(key)
         affected.update(item.kr_ids)
         changed_rows.append(item_row(item, digest))
+        changed_keys.append(key)
     gone = [key for key in stored if key not in latest] if full else []
     for key in gone:
         affected.update(json.loads(stored[key][1]))
     _delete_keys(conn, item_kr_links, tracker, relinked + gone)
     _delete_keys(conn, work_items, tracker, gone)
     upsert(conn, work_items, changed_rows, ("tracker", "key"))
-    links = [{"tracker": tracker, "key": row["key"], "kr_id": kr}
-             for row in changed_rows for kr in dict.fromkeys(json.loads(row["kr_ids"]))]
+    links = [{"tracker": tracker, "key": key, "kr_id": kr}
+             for key in changed_keys for kr in dict.fromkeys(latest[key].kr_ids)]
     upsert(conn, item_kr_links, links, ("tracker", "key", "kr_id"))
     return affected
 
