@@ -5,7 +5,9 @@
 :mod:`connectors.jira_session` (client, request counting, the one retry layer, error classification),
 :mod:`connectors.jira_fields` (name-or-id fields), :mod:`connectors.jira_items` (link rules → WorkItem),
 :mod:`connectors.jira_pull` (watermark, JQL window, paging), :mod:`connectors.jira_homes` and
-:mod:`connectors.jira_writeback` (home state, diff, write-back). Webhooks: ``jira:issue_*`` deliveries,
+:mod:`connectors.jira_writeback` (home state, diff, write-back), :mod:`connectors.jira_discover` (KRs
+defined as Jira issues). Field writes of one issue go in one PUT (each PUT notifies watchers and fires
+webhooks), so HTTP writes can be fewer than :class:`Write` objects. Webhooks: ``jira:issue_*`` deliveries,
 ``X-Hub-Signature: sha256=<hex HMAC of the body>`` checked when ``webhook_secret`` is set.
 """
 
