@@ -85,7 +85,7 @@ def kr_status(
         status=status,
         expected=expected,
         gap=expected - progress,
-        forecast=forecast(points, cycle_end_utc(cycle)),
+        forecast=forecast(points, cycle_end_utc(cycle), min_days=thresholds.forecast_min_days),
         provenance=result.provenance,
         planned_vs_executed=weeks,
         unit=unit,

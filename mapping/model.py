@@ -227,4 +227,6 @@ class Thresholds:
     low_execution_weeks: int = 2
     max_krs: int = 5
     forecast_floor: float = 0.7
+    forecast_min_days: float = 1.0
+    """A trend needs history spanning at least this many days; seconds apart it is noise."""
     recent_weeks: int = 4

@@ -94,8 +94,12 @@ def status_from_pace(
     return KrStatusValue.OFF_TRACK
 
 
-def forecast(points: Iterable[ProgressPoint], at: datetime) -> float | None:
-    """Least-squares line through the points, evaluated at ``at``; None with < 2 distinct times.
+def forecast(points: Iterable[ProgressPoint], at: datetime, *, min_days: float = 0.0) -> float | None:
+    """Least-squares line through the points, evaluated at ``at``; None when there is no trend.
+
+    No trend means fewer than two distinct times, or points spanning less than ``min_days`` (a line
+    through minutes of history says nothing about a quarter; ``kr_status`` uses
+    ``Thresholds.forecast_min_days``, default one day).
 
     Points at the same instant are averaged first. The result is clamped at 0 below (a KR cannot lose
     more than everything) but not above, so a KR ahead of pace may forecast beyond 1.
@@ -103,7 +107,7 @@ def forecast(points: Iterable[ProgressPoint], at: datetime) -> float | None:
     by_time: dict[datetime, list[float]] = {}
     for point in points:
         by_time.setdefault(point.at, []).append(point.progress)
-    if len(by_time) < 2:
+    if len(by_time) < 2 or (max(by_time) - min(by_time)).total_seconds() / _DAY < min_days:
         return None
     origin = min(by_time)
     xs = [(t - origin).total_seconds() / _DAY for t in by_time]

@@ -177,3 +177,15 @@ def test_planned_vs_executed_with_nothing_planned_has_no_rate():
 def test_cycle_rejects_end_before_start():
     with pytest.raises(ValueError, match="end 2026-09-01 is before start 2026-10-01"):
         Cycle("bad", date(2026, 10, 1), date(2026, 9, 1))
+
+
+def test_forecast_needs_a_day_of_history() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from mapping import ProgressPoint, forecast
+
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    minutes = [ProgressPoint(start, 0.2), ProgressPoint(start + timedelta(minutes=5), 0.21)]
+    assert forecast(minutes, start + timedelta(days=60), min_days=1) is None
+    days = [ProgressPoint(start, 0.2), ProgressPoint(start + timedelta(days=2), 0.3)]
+    assert forecast(days, start + timedelta(days=4), min_days=1) == 0.4
