@@ -70,3 +70,15 @@ def test_forecast_uses_only_history_inside_the_cycle_and_before_now():
     items = [item("A", DONE, completed=day(40)), item("B", due=date(2026, 11, 25))]
     status = kr_status(kr(), Q4, items, now=day(46), history=history)
     assert status.forecast == pytest.approx(1.0)  # only (0, 0.0) and the current (46, 0.5) count
+
+
+def test_history_spanning_less_than_a_day_gives_no_forecast():
+    from datetime import timedelta
+
+    from mapping import ProgressPoint
+
+    items = [item("A", DONE, completed=day(40)), item("B", due=date(2026, 11, 25))]
+    minutes = [ProgressPoint(day(46) - timedelta(minutes=5), 0.1)]
+    assert kr_status(kr(), Q4, items, now=day(46), history=minutes).forecast is None
+    relaxed = Thresholds(forecast_min_days=0.0)
+    assert kr_status(kr(), Q4, items, now=day(46), history=minutes, thresholds=relaxed).forecast is not None
