@@ -19,8 +19,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/okr-sync demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -m "not soak and not bench"
+
+# The report's browser test drives Debian's chromium (Playwright with executable_path); install it when missing.
+.PHONY: browser
+browser:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
 soak: $(STAMP)
 	$(BIN)/python -m pytest -m soak

@@ -1,0 +1,145 @@
+"""``okr-sync report`` on the demo: contents checked against the story, and the three formats (issue 10)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from sandbox.fixtures import demo_story
+from sync.cli import app
+from sync.demo import DemoRun, demo_config_path, run_demo
+from sync.report_html import Report, build_report, render_html, render_markdown, report_json
+from sync.store import StateStore
+
+W47_START = datetime(2026, 11, 16, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """``okr-sync demo`` as the README runs it: one sync at the story's today, HTML report written."""
+    return run_demo(tmp_path_factory.mktemp("report"))
+
+
+@pytest.fixture(scope="module")
+def report(demo: DemoRun) -> Iterator[Report]:
+    store = StateStore.open(f"sqlite:///{demo.state_path}")
+    try:
+        yield build_report(demo.domain, store, demo.computed, demo_story.AS_OF)
+    finally:
+        store.close()
+
+
+def story_points_done_before(kr_id: str, moment: datetime) -> float:
+    """Share of the KR's story points done before ``moment``, straight from the story."""
+    mine = [i for i in demo_story.build_items() if i.kr == kr_id]
+    return sum(i.points for i in mine if i.status == "done" and i.updated < moment) / sum(i.points for i in mine)
+
+
+def test_objectives_krs_owners_departments_and_cross_sector(report: Report) -> None:
+    assert [o.id for o in report.objectives] == ["OBJ1", "OBJ2", "OBJ3"]
+    assert [o.status.cross_sector for o in report.objectives] == [True, False, True]
+    assert report.objectives[2].status.departments == ("Audit Court", "Health Surveillance Agency")
+    assert [(e.kr.id, e.kr.owner) for e in report.objectives[0].key_results] == [
+        ("OBJ1-KR1", "joao.lima"), ("OBJ1-KR2", "ana.costa"), ("OBJ1-KR3", "rui.alves"), ("OBJ1-KR4", "lucia.ferraz")]
+    assert sum(len(o.key_results) for o in report.objectives) == 9
+
+
+def test_burnup_of_a_kr_follows_the_story_week_by_week(report: Report) -> None:
+    kr3 = next(e for o in report.objectives for e in o.key_results if e.kr.id == "OBJ1-KR3")
+    weekly = dict(kr3.burnup.weekly)
+    assert weekly[W47_START] == pytest.approx(story_points_done_before("OBJ1-KR3", W47_START))
+    assert kr3.burnup.weekly[-1] == (demo_story.AS_OF, kr3.status.progress)
+    assert kr3.burnup.expected[0][1] == 0.0 and kr3.burnup.expected[-1][1] == pytest.approx(1.0)
+    assert [t for t, _ in kr3.burnup.recorded] == [demo_story.AS_OF]  # one sync so far
+    assert kr3.burnup.forecast is None  # one recorded point: no trend yet
+    values = [v for _, v in kr3.burnup.weekly]
+    assert values == sorted(values)  # completion only grows when nothing is reopened
+
+
+def test_objective_burnup_is_the_weighted_mean_of_its_krs(report: Report) -> None:
+    obj2 = report.objectives[1]
+    for index, (moment, value) in enumerate(obj2.burnup.weekly[:-1]):
+        krs = [e.burnup.weekly[index][1] for e in obj2.key_results]
+        assert value == pytest.approx(sum(krs) / len(krs)), moment
+    assert obj2.burnup.weekly[-1][1] == pytest.approx(obj2.status.progress)
+
+
+def test_planned_vs_executed_per_owner_and_week(report: Report) -> None:
+    assert report.weeks[0] == "2026-W40" and report.weeks[-1] == "2026-W48"
+    rui = {w.week: (w.executed, w.planned) for w in report.execution["rui.alves"]}
+    carlos = {w.week: (w.executed, w.planned) for w in report.execution["carlos.dias"]}
+    assert rui["2026-W47"] == (1, 1)  # step 11, done on Nov 18
+    assert carlos["2026-W47"] == (1, 2)  # batch 11 done, district 10 still in progress
+
+
+def test_findings_and_unknown_kr_ids_are_listed(report: Report) -> None:
+    rules = {(f.subject, f.rule) for f in report.findings}
+    assert ("OBJ1-KR2", "no_plan_next_week") in rules  # the story stops planning OBJ1-KR2 after W48
+    assert ("OBJ1-KR3", "deliverable_kr") in rules
+    assert demo_story.UNKNOWN_KR in {f.subject for f in report.unknown_krs}
+
+
+def test_html_is_self_contained_with_one_chart_per_kr_and_objective(demo: DemoRun, report: Report) -> None:
+    assert demo.html_path is not None and demo.html_path.exists()
+    page = demo.html_path.read_text(encoding="utf-8")
+    assert page == render_html(report)
+    assert page.count('<figure class="chart burnup"') == 9 + 3
+    for subject in [*demo.domain.key_results, *demo.domain.objectives]:
+        assert f'data-subject="{subject}"' in page
+    assert not re.search(r"<script|<link|<img|<iframe|\bsrc=|url\(", page)
+    assert not re.search(r'href="https?://', page)
+    assert '<meta name="viewport"' in page and "@media print" in page and "@media (max-width:640px)" in page
+    assert "cross-sector" in page and "Planned vs executed" in page and "Companion findings" in page
+
+
+def test_markdown_and_json(report: Report) -> None:
+    md = render_markdown(report)
+    assert md.startswith("# OKR report — 2026-11-25 10:00 UTC")
+    assert "## OBJ1 Recover tax debt faster without new lawsuits · cross-sector" in md
+    assert "| rui.alves | " in md and "| OBJ1-KR3 Publish the debt-settlement portal | rui.alves |" in md
+    data = json.loads(json.dumps(report_json(report)))
+    assert [o["id"] for o in data["objectives"]] == ["OBJ1", "OBJ2", "OBJ3"]
+    kr3 = data["objectives"][0]["key_results"][2]
+    assert kr3["id"] == "OBJ1-KR3" and kr3["kind"] == "deliverable"
+    assert kr3["burnup"]["expected"][0] == ["2026-10-01T00:00:00+00:00", 0.0]
+    assert data["planned_vs_executed"]["weeks"][-1] == "2026-W48"
+
+
+def fake_environment(tmp: Path) -> dict[str, str]:
+    """``${SANDBOX_*}`` values for a report run: it opens no tracker, so nothing needs to answer."""
+    cert = tmp / "ca.pem"
+    cert.write_text("unused\n", encoding="utf-8")
+    return {"SANDBOX_JIRA_URL": "http://127.0.0.1:9/jira", "SANDBOX_JIRA_TOKEN": "x",
+            "SANDBOX_GITLAB_URL": "http://127.0.0.1:9/gitlab", "SANDBOX_GITLAB_TOKEN": "x",
+            "SANDBOX_GRAPH_URL": "https://127.0.0.1:9/graph/v1.0", "SANDBOX_AUTHORITY": "https://127.0.0.1:9/login",
+            "SANDBOX_CA_CERT": str(cert), "SANDBOX_PLANNER_SECRET": "x", "SANDBOX_PLAN_ID": "plan"}
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "json"])
+def test_cli_report_writes_each_format(demo: DemoRun, tmp_path: Path, fmt: str) -> None:
+    config = tmp_path / "okr-sync.yaml"
+    config.write_text(demo_config_path().read_text(encoding="utf-8").replace(
+        "sqlite:///okr-sync-demo.db", f"sqlite:///{demo.state_path}"), encoding="utf-8")
+    out = tmp_path / f"report.{fmt}"
+    result = CliRunner().invoke(app, ["report", "--format", fmt, "--out", str(out), "--config", str(config)],
+                                env=fake_environment(tmp_path))
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    checks: dict[str, Any] = {
+        "html": lambda: text.count('<figure class="chart burnup"') == 12,
+        "md": lambda: text.count("\n## OBJ") == 3,
+        "json": lambda: len(json.loads(text)["objectives"]) == 3,
+    }
+    assert checks[fmt]()
+
+
+def test_cli_report_rejects_unknown_format() -> None:
+    result = CliRunner().invoke(app, ["report", "--format", "pdf"])
+    assert result.exit_code == 2 and "is not one of html, md, json" in result.stderr
