@@ -51,6 +51,7 @@ WRITE = ("POST", "PUT", "DELETE")
 ROUTES: list[tuple[str, tuple[str, ...], str]] = [
     ("/serverInfo", ("GET",), "server_info"),
     ("/myself", ("GET",), "myself"),
+    ("/mypermissions", ("GET",), "my_permissions"),
     ("/user/search", ("GET",), "user_search"),
     ("/user", ("GET",), "user_get"),
     ("/field", ("GET",), "field_list"),

@@ -20,6 +20,17 @@ from sandbox.jira_views import parse_field_list, render_issue, wanted_fields
 
 SERVER_VERSION = ("9.12.15", [9, 12, 15], 9120015)
 CLOUD_VERSION = ("1001.0.0-SNAPSHOT", [1001, 0, 0], 100282)
+PERMISSIONS = {
+    "BROWSE_PROJECTS": ("10", "Browse Projects", "Ability to browse projects and the issues within them."),
+    "CREATE_ISSUES": ("11", "Create Issues", "Ability to create issues."),
+    "EDIT_ISSUES": ("12", "Edit Issues", "Ability to edit issues."),
+    "ADD_COMMENTS": ("15", "Add Comments", "Ability to comment on issues."),
+    "EDIT_OWN_COMMENTS": ("36", "Edit Own Comments", "Ability to edit own comments made on issues."),
+    "TRANSITION_ISSUES": ("46", "Transition Issues", "Ability to transition issues."),
+    "ADMINISTER": ("0", "Administer Jira", "Create and administer projects, issue types, fields, and more."),
+}
+"""Permission key → (id, name, description) the emulator knows (a subset of Jira's built-in ones)."""
+READ_PERMISSIONS = frozenset({"BROWSE_PROJECTS"})
 SEARCH_GONE = ("The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
                "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046")
 
@@ -60,6 +71,33 @@ class MetaApi:
         if user is None:
             raise JiraApiError(404, "Specified user does not exist or you do not have required permissions")
         return call.render.full_user(user)
+
+    def my_permissions(self, call: Call) -> Any:
+        """``GET /mypermissions?permissions=K1,K2[&projectKey=|&issueKey=]``: what the caller may do.
+
+        A ``read_only`` user has only ``BROWSE_PROJECTS``; everyone else has every listed permission.
+        Cloud requires ``permissions`` (400 without it); Server lists all known permissions then.
+        """
+        assert call.user is not None
+        wanted = [k.strip() for k in (call.arg("permissions") or "").split(",") if k.strip()]
+        if not wanted:
+            if call.cloud:
+                raise JiraApiError(400, "The 'permissions' query parameter is required.")
+            wanted = list(PERMISSIONS)
+        unknown = [k for k in wanted if k not in PERMISSIONS]
+        if unknown:
+            raise JiraApiError(400, f"Invalid permission key(s): {', '.join(unknown)}")
+        project_ref = call.arg("projectKey") or call.arg("projectId")
+        issue_ref = call.arg("issueKey") or call.arg("issueId")
+        if project_ref and call.state.project(project_ref) is None:
+            raise JiraApiError(404, f"No project could be found with key '{project_ref}'.")
+        if issue_ref and call.state.issue(issue_ref) is None:
+            raise JiraApiError(404, f"Issue does not exist or you do not have permission to see it.: {issue_ref}")
+        read_only = call.user.read_only
+        return {"permissions": {key: {"id": PERMISSIONS[key][0], "key": key, "name": PERMISSIONS[key][1],
+                                      "type": "PROJECT", "description": PERMISSIONS[key][2],
+                                      "havePermission": key in READ_PERMISSIONS or not read_only}
+                                for key in wanted}}
 
     # --- fields and options -------------------------------------------------------------------------
 
