@@ -105,8 +105,9 @@ def render_digests(domain: Any, groups: Sequence[Digest], fmt: str) -> str:
             head = f"{digest.owner} — {digest.week} ({count} KR{'s' if count != 1 else ''})"
             parts.append(f"{head}\n{'=' * len(head)}\n")
         for checkin in digest.checkins:
-            flavour = "markdown" if fmt == "md" else "text"
-            body = render_checkin(checkin, flavour, title=checkin_title(domain, checkin))
+            title = checkin_title(domain, checkin)
+            body = render_checkin(checkin, "markdown", title=title) if fmt == "md" else \
+                render_checkin(checkin, "text", title=title)
             parts.append((body if fmt == "md" else _strip_marker(body)) + "\n")
     return "".join(parts).rstrip("\n") + "\n"
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 import typer
 
@@ -20,11 +21,13 @@ def checkin(
     fmt: Annotated[str, typer.Option("--format", help="text | md | json.")] = "text",
     config: ConfigOption = None,
 ) -> None:
-    """Compose the weekly Progress/Problems/Plans check-in per KR, grouped per owner; --post writes it."""
-    from datetime import UTC, datetime
+    """Compose the weekly Progress/Problems/Plans check-in per KR, grouped per owner; --post writes it.
 
+    Without --post nothing but the state store is read (run ``okr-sync once`` first for fresh data).
+    """
     from config.errors import ConfigurationError
     from sync.checkin import CheckinUsageError, select_krs, validate_week
+    from sync.clock import system_clock
 
     if fmt not in FORMATS:
         typer.echo(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}", err=True)
@@ -41,7 +44,7 @@ def checkin(
             from sync.checkin import AckAwareEngine
             from sync.runtime import secrets_of
 
-            now = datetime.now(UTC)
+            now = system_clock()()  # $OKRSYNC_NOW fixes it (reproducible check-ins)
             engine = AckAwareEngine(rt.settings, rt.store, rt.connectors, clock=lambda: now,
                                     secrets=secrets_of(rt.settings))
             try:
@@ -55,24 +58,25 @@ def checkin(
     raise typer.Exit(code)
 
 
-def _run(engine: object, chosen: list[str], week: str, now: object, *, post: bool, fmt: str) -> int:
+def _run(engine: Any, chosen: list[str], week: str, now: datetime, *, post: bool, fmt: str) -> int:
+    """Post (optionally), compose and print; the exit code (the cycle's when posting, else 0)."""
     from sync.acks import acknowledged_fingerprints, without_acknowledged
     from sync.checkin import composed, digests, digests_json, render_digests
     from sync.compute import compute_from_store
 
-    domain = engine.domain  # type: ignore[attr-defined]
-    store = engine.store  # type: ignore[attr-defined]
+    domain = engine.domain
+    store = engine.store
     code = 0
     report = None
     if post:
-        report = engine.cycle(checkin_week=week, checkin_krs=set(chosen))  # type: ignore[attr-defined]
+        report = engine.cycle(checkin_week=week, checkin_krs=set(chosen))
         computed = report.computed
         code = report.exit_code
     else:
-        computed = compute_from_store(domain, store, now=now)  # type: ignore[arg-type]
+        computed = compute_from_store(domain, store, now=now)
     subjects = [*domain.key_results, *domain.objectives]
     computed = without_acknowledged(computed, acknowledged_fingerprints(store, subjects))
-    groups = digests(domain, composed(engine, chosen, week, computed, now))  # type: ignore[arg-type]
+    groups = digests(domain, composed(engine, chosen, week, computed, now))
     if fmt == "json":
         data = digests_json(domain, groups)
         if report is not None:

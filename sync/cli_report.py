@@ -19,10 +19,10 @@ def report(
 ) -> None:
     """Objectives → KRs with owners, progress, score, status, forecast, burn-up charts, planned vs executed."""
     import json
-    from datetime import UTC, datetime
     from pathlib import Path
 
     from config.errors import ConfigurationError
+    from sync.clock import system_clock
     from sync.compute import compute_from_store
     from sync.domain import build_domain
     from sync.report_html import build_report, render_html, render_markdown, report_json
@@ -33,7 +33,7 @@ def report(
         raise typer.Exit(EXIT_CONFIG)
     try:
         with runtime(config, with_connectors=False) as rt:
-            now = datetime.now(UTC)
+            now = system_clock()()  # $OKRSYNC_NOW fixes it (reproducible reports)
             domain = build_domain(rt.settings)
             computed = compute_from_store(domain, rt.store, now=now)
             content = build_report(domain, rt.store, computed, now)

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mapping import checkin_marker
+from sandbox.fixtures import demo_story
 from sandbox.server import Sandbox
 from sync.cli import app
 from sync.demo import demo_config_path, demo_environment
@@ -41,7 +42,7 @@ def demo_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox
     config = tmp / "okr-sync.yaml"
     config.write_text(text.replace("sqlite:///okr-sync-demo.db", f"sqlite:///{tmp / 'state.db'}"), encoding="utf-8")
     with Sandbox("demo") as sb:
-        yield sb, str(config), demo_environment(sb.info)
+        yield sb, str(config), {**demo_environment(sb.info), "OKRSYNC_NOW": demo_story.AS_OF.isoformat()}
 
 
 def test_post_twice_then_print_without_touching_the_trackers(demo_cli: tuple[Sandbox, str, dict[str, str]]) -> None:
@@ -68,7 +69,9 @@ def test_post_twice_then_print_without_touching_the_trackers(demo_cli: tuple[San
     assert printed.exit_code == 0, printed.output
     assert printed.stdout.startswith("rui.alves — 2026-W47 (1 KR)\n")
     assert "Weekly check-in 2026-W47 — OBJ1-KR3 Publish the debt-settlement portal" in printed.stdout
-    assert "Settlement simulator: step 11" in printed.stdout
+    assert "- Done this week: 1\n  * transparency/portal#14 Settlement simulator: step 11" in printed.stdout
+    assert "- Plans for 2026-W48: 1 item(s)\n  * rui.alves: transparency/portal#15" in printed.stdout
+    assert "- Planned vs executed: 2026-W47: 1/1 planned items done (100 % executed), 0 unplanned" in printed.stdout
     assert control.requests()["total"] == 0  # composed from the state store only
 
     nobody = invoke(["--week", "2026-W47", "--owner", "nobody", "--config", config], env)
