@@ -18,6 +18,7 @@ import psycopg
 import pytest
 
 from sync.store import StateStore
+from sync.store_engine import redacted
 from sync.store_schema import metadata
 
 PG_URL = os.environ.get("OKRSYNC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -40,7 +41,7 @@ def pg_admin() -> Iterator[psycopg.Connection]:
     try:
         conn = psycopg.connect(_libpq(PG_URL), autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
-        reason = f"PostgreSQL at {PG_URL} is unreachable ({str(exc).strip().splitlines()[0]})"
+        reason = f"PostgreSQL at {redacted(PG_URL)} is unreachable ({str(exc).strip().splitlines()[0]})"
         if in_ci():
             pytest.fail(f"{reason}; CI=true requires the PostgreSQL variant of the store tests to run")
         pytest.skip(f"{reason}; start it or set OKRSYNC_TEST_PG_URL (CI would fail here)")

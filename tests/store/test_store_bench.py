@@ -30,7 +30,8 @@ def timed(label: str, step: Callable[[], Any], report: list[str]) -> Any:
     return result
 
 
-def test_bench_100k_items(store: StateStore, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -> None:
+def test_bench_100k_items(store: StateStore, capsys: pytest.CaptureFixture[str],
+                          request: pytest.FixtureRequest) -> None:
     if "bench" not in (request.config.option.markexpr or ""):
         pytest.skip("benchmark (minutes on 100,000 items): run with `make bench` or `pytest -m bench`")
     items = many(COUNT, krs=500)
