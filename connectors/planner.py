@@ -189,7 +189,9 @@ class PlannerConnector:
             patch = wb.category_patch(applied, names, wanted, list(configured.values()))
         except KeyError:
             return [Write(want.home, wb.CATEGORY, shown, wanted, {"missing_category": wanted})]
-        return [Write(want.home, wb.CATEGORY, shown, wanted, {"appliedCategories": patch})] if patch else []
+        payload = {"appliedCategories": patch, "wanted": wanted, "names": dict(names),
+                   "status_names": list(configured.values())}
+        return [Write(want.home, wb.CATEGORY, shown, wanted, payload)] if patch else []
 
     def _text_writes(self, want: DesiredHome, description: str) -> list[Write]:
         writes = []

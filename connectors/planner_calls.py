@@ -32,7 +32,8 @@ class PlannerCalls:
         self.graph = session.client
         self.etags: dict[tuple[str, str], str] = {}
         self.descriptions: dict[str, str] = {}
-        self._fresh_task: dict[str, Any] = {}
+        self.tasks_seen: dict[str, dict[str, Any]] = {}
+        """Latest known state of each task read or written (PATCH answers carry it)."""
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -70,7 +71,8 @@ class PlannerCalls:
         """One task (its ETag remembered)."""
         task = _task(self._call(lambda: self.graph.planner.tasks.by_planner_task_id(task_id).get(),
                                 f"task {task_id}"))
-        self.etags[("task", task_id)] = task["@odata.etag"]
+        self._remember("task", task_id, task["@odata.etag"])
+        self.tasks_seen[task_id] = task
         return task
 
     def details(self, task_id: str) -> dict[str, Any]:
@@ -78,11 +80,16 @@ class PlannerCalls:
         raw = self._call(lambda: self.graph.planner.tasks.by_planner_task_id(task_id).details.get(),
                          f"task {task_id} (details)")
         checklist = dict((raw.checklist.additional_data or {}) if raw.checklist is not None else {})
-        details = {"description": wb.normalised(raw.description), "checklist": checklist,
-                   "@odata.etag": etag_of(raw)}
-        self.etags[("details", task_id)] = str(details["@odata.etag"])
-        self.descriptions[task_id] = details["description"]
-        return details
+        description = wb.normalised(raw.description)
+        self._remember("details", task_id, etag_of(raw))
+        self.descriptions[task_id] = description
+        return {"description": description, "checklist": checklist, "@odata.etag": etag_of(raw)}
+
+    def _remember(self, kind: str, task_id: str, etag: str | None) -> None:
+        if etag:
+            self.etags[(kind, task_id)] = etag
+        else:  # no ETag known: the next write re-reads first
+            self.etags.pop((kind, task_id), None)
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -94,25 +101,27 @@ class PlannerCalls:
                 f"task {task_id}: its plan has no category named {payload['missing_category']!r}; name one of "
                 "the plan's labels so in Planner, or change write.status_categories", tracker=self.session.name)
         if write.target in (wb.PERCENT, wb.CATEGORY):
-            self._with_fresh_retry("task", task_id, lambda fresh: self._task_body(write, fresh))
+            self._with_fresh_retry("task", task_id, lambda: self._task_body(write))
         else:
-            self._with_fresh_retry("details", task_id, lambda fresh: self._details_body(write, fresh))
+            self._with_fresh_retry("details", task_id, lambda: self._details_body(write))
 
-    def _task_body(self, write: Write, fresh: bool) -> PlannerTask | None:
+    def _task_body(self, write: Write) -> PlannerTask | None:
+        """The PATCH for a task write, computed against the latest known state (None: nothing to do)."""
+        latest = self.tasks_seen.get(write.home.key)
         if write.target == wb.PERCENT:
             percent = int(write.payload["percentComplete"])
-            if fresh and self._fresh_task.get("percentComplete") == percent:
+            if latest is not None and latest.get("percentComplete") == percent:
                 return None
             return PlannerTask(percent_complete=percent)
         patch = dict(write.payload["appliedCategories"])
-        if fresh:  # re-apply onto what the task shows now
-            applied = self._fresh_task.get("appliedCategories") or {}
-            patch = {k: v for k, v in patch.items() if bool(applied.get(k)) != v}
+        if latest is not None:  # re-apply onto what the task shows now (a person may have set another status)
+            patch = wb.category_patch(latest.get("appliedCategories") or {}, write.payload["names"],
+                                      write.payload["wanted"], write.payload["status_names"]) or {}
             if not patch:
                 return None
         return PlannerTask(applied_categories=PlannerAppliedCategories(additional_data=patch))
 
-    def _details_body(self, write: Write, fresh: bool) -> PlannerTaskDetails | None:
+    def _details_body(self, write: Write) -> PlannerTaskDetails | None:
         task_id = write.home.key
         if task_id not in self.descriptions:
             self.details(task_id)
@@ -123,12 +132,12 @@ class PlannerCalls:
             return None
         return PlannerTaskDetails(description=wanted)
 
-    def _with_fresh_retry(self, kind: str, task_id: str, body: Callable[[bool], Any]) -> None:
+    def _with_fresh_retry(self, kind: str, task_id: str, body: Callable[[], Any]) -> None:
         subject = f"task {task_id}" + (" (details)" if kind == "details" else "")
         for fresh in (False, True):
             if fresh or (kind, task_id) not in self.etags:
                 self._reread(kind, task_id)
-            patch = body(fresh)
+            patch = body()
             if patch is None:
                 return
             try:
@@ -141,7 +150,7 @@ class PlannerCalls:
 
     def _reread(self, kind: str, task_id: str) -> None:
         if kind == "task":
-            self._fresh_task = self.task(task_id)
+            self.task(task_id)
         else:
             self.details(task_id)
 
@@ -156,16 +165,16 @@ class PlannerCalls:
             return builder.patch(patch, request_configuration=config)  # type: ignore[no-any-return]
 
         result = self._call(send, subject, empty_ok=True)
-        etag = etag_of(result) if result is not None else None
-        if etag:
-            self.etags[(kind, task_id)] = etag
-        else:
-            self.etags.pop((kind, task_id), None)
-        if kind == "details":
-            if result is not None and getattr(result, "description", None) is not None:
-                self.descriptions[task_id] = wb.normalised(result.description)
+        self._remember(kind, task_id, etag_of(result) if result is not None else None)
+        if kind == "task":
+            if result is not None and result.id:
+                self.tasks_seen[task_id] = _task(result)
             else:
-                self.descriptions[task_id] = wb.normalised(patch.description)
+                self.tasks_seen.pop(task_id, None)
+        elif result is not None and getattr(result, "description", None) is not None:
+            self.descriptions[task_id] = wb.normalised(result.description)
+        else:
+            self.descriptions[task_id] = wb.normalised(patch.description)
 
     # -- plumbing ------------------------------------------------------------------------------
 

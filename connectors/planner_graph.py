@@ -42,8 +42,9 @@ from kiota_authentication_azure.azure_identity_authentication_provider import (
 from kiota_http.kiota_client_factory import KiotaClientFactory
 from kiota_http.middleware import RetryHandler
 from kiota_http.middleware.options import RetryHandlerOption
-from msgraph import GraphRequestAdapter, GraphServiceClient
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph.graph_request_adapter import GraphRequestAdapter
+from msgraph.graph_service_client import GraphServiceClient
 
 from config.errors import AuthError, RetriableError, SkippableError, SyncError
 from config.trackers import PlannerTracker

@@ -44,7 +44,8 @@ def parse_notification(headers: Mapping[str, str], body: bytes, *, max_bytes: in
 
 def _task_id(note: Mapping[str, Any]) -> str | None:
     resource = str(note.get("resource") or "")
-    data = note.get("resourceData") if isinstance(note.get("resourceData"), dict) else {}
+    raw = note.get("resourceData")
+    data: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
     parts = [p for p in resource.replace("\\", "/").split("/") if p]
     if len(parts) >= 3 and parts[-3].lower() == "planner" and parts[-2].lower() == "tasks":
         return parts[-1]

@@ -12,7 +12,7 @@ from connectors.base import PullSpec
 from connectors.planner import PlannerConnector
 from mapping import HomeItem, KrStatusValue, StatusCategory, status_marker
 from sandbox.server import Sandbox
-from tests.contract.harness_planner import NO_SLEEP, PlannerPeople, desired, settings_for
+from tests.contract.harness_planner import NO_SLEEP, PlannerAppliedCategories, PlannerPeople, desired, settings_for
 
 G = "/graph/v1.0"
 TASKS = f"GET {G}/planner/plans/{{plan_id}}/tasks"
@@ -177,7 +177,8 @@ def test_a_person_editing_between_read_and_write_keeps_their_change(world: Any) 
     want = [desired(home, "OBJ2-KR1", 0.3)]
     writes = c.plan_writes(want, c.read_homes([home], PullSpec()))
     # a person edits the task and its description after okr-sync read them
-    people.patch_task(home.key, title="KR OBJ2-KR1 home (renamed)", due_date_time="2026-12-18T17:00:00Z")
+    people.patch_task(home.key, title="KR OBJ2-KR1 home (renamed)", due_date_time="2026-12-18T17:00:00Z",
+                      applied_categories=PlannerAppliedCategories(additional_data={"category3": True}))
     people.patch_details(home.key, "Meeting moved to Friday.\n" + HOME_TEXT)
     control.reset_requests()
     results = c.apply(writes)
@@ -188,6 +189,8 @@ def test_a_person_editing_between_read_and_write_keeps_their_change(world: Any) 
     task = people.task(home.key)
     assert task.title == "KR OBJ2-KR1 home (renamed)" and task.percent_complete == 30
     assert task.due_date_time is not None and task.due_date_time.date().isoformat() == "2026-12-18"
+    applied = {k for k, v in task.applied_categories.additional_data.items() if v}
+    assert applied == {"category2", "category8"}  # okr-sync's status wins over "At risk"; "Urgent" stays
     text = people.description(home.key)
     assert text.startswith("Meeting moved to Friday.\n" + HOME_TEXT.rstrip())
     assert f"[{status_marker('OBJ2-KR1')}]" in text
