@@ -8,12 +8,13 @@ okr-sync runs migrations itself (``StateStore.open`` / ``okr-sync`` start-up) an
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 from sync.store_engine import make_engine
 from sync.store_schema import metadata
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
                       compare_type=True)
     with context.begin_transaction():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -93,3 +94,19 @@ def test_passwords_never_appear_in_errors_or_repr(tmp_path: Path) -> None:
     assert "s3cret-pw" not in repr(store)
     store.close()
     assert store_engine.redacted("postgresql://okr:s3cret-pw@h/db") == "postgresql://okr:***@h/db"
+
+
+def test_downgrade_to_base_and_up_again(store_url: str) -> None:
+    with StateStore.open(store_url) as store:
+        cfg = store_engine.alembic_config()
+        with store.engine.connect() as conn:
+            conn.execution_options(**{store_engine.WRITE: True})
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.downgrade(cfg, "base")
+            assert set(inspect(conn).get_table_names()) == {"alembic_version"}
+        assert store.revision() is None
+        store.migrate()
+        assert store.revision() == "0001_initial"
+        store.commit_pull("jira", [item("A-1")], "w1")
+        assert store.watermark("jira") == "w1"
