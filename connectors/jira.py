@@ -210,6 +210,26 @@ class JiraConnector:
         state = read_home(self.session, HomeItem(self.name, key), WriteFields({}, None), None, None, None)
         return True if marker in (state.values.get("comments") or {}) else None
 
+    # --- admin: okr-sync doctor / setup (connectors/jira_admin.py) ---------------------------------------
+
+    def doctor(self, spec: PullSpec, homes: Mapping[str, HomeItem], people: Mapping[str, str]) -> list[Any]:
+        """Read-only checks of this site for ``okr-sync doctor`` (see :mod:`connectors.jira_admin`)."""
+        from connectors import jira_admin
+
+        return jira_admin.doctor(self, spec, homes, people)
+
+    def setup_plan(self) -> list[Any]:
+        """Custom fields and select options the configuration names and the site lacks."""
+        from connectors import jira_admin
+
+        return jira_admin.setup_plan(self)
+
+    def apply_setup(self, steps: Sequence[Any]) -> list[Any]:
+        """Create what :meth:`setup_plan` listed (never deleting or renaming anything)."""
+        from connectors import jira_admin
+
+        return jira_admin.apply_setup(self, steps)
+
     # --- webhooks -------------------------------------------------------------------------------------
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, max_bytes: int) -> WebhookEvent:

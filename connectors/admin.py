@@ -1,0 +1,126 @@
+"""What ``okr-sync doctor`` and ``okr-sync setup`` exchange with a connector: checks and set-up steps.
+
+Every connector that supports the admin path exposes::
+
+    connector.doctor(spec, homes, people) -> list[Check]
+    connector.setup_plan() -> list[SetupStep]
+    connector.apply_setup(steps) -> list[StepResult]
+
+``doctor`` only reads (a read-only account is detected from the tracker's permission API, never by
+trying a write). ``setup_plan`` lists what is missing; a second plan after ``apply_setup`` is empty
+(never deleting or renaming anything). Shared checks (webhook secret, TLS) live here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from config.errors import AuthError, SyncError
+
+Level = Literal["ok", "warn", "fail"]
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One doctor finding: what was checked, how it went, and (when not ok) the concrete fix."""
+
+    tracker: str
+    topic: str
+    """Short name of what was checked: ``reachability``, ``credentials``, ``field OKR Status`` …"""
+    level: Level
+    detail: str
+    fix: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True unless this is a failure (warnings do not fail the doctor)."""
+        return self.level != "fail"
+
+    def as_dict(self) -> dict[str, str]:
+        """JSON-ready form."""
+        return {"tracker": self.tracker, "topic": self.topic, "level": self.level, "detail": self.detail,
+                "fix": self.fix}
+
+
+@dataclass(frozen=True, slots=True)
+class SetupStep:
+    """One thing a tracker needs. ``manual`` steps cannot be done through the API: the admin does them."""
+
+    tracker: str
+    action: str
+    """``create field``, ``create option``, ``create label``, ``add category``, ``manual`` …"""
+    target: str
+    detail: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    manual: bool = False
+
+    def describe(self) -> str:
+        """One line for the plan: ``tracker: action target — detail``."""
+        prefix = "by hand: " if self.manual else ""
+        return f"{self.tracker}: {prefix}{self.action} {self.target} — {self.detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """What happened to one :class:`SetupStep`."""
+
+    step: SetupStep
+    ok: bool
+    message: str = ""
+
+
+def ok(tracker: str, topic: str, detail: str) -> Check:
+    """A green check."""
+    return Check(tracker, topic, "ok", detail)
+
+
+def warn(tracker: str, topic: str, detail: str, fix: str) -> Check:
+    """A warning: works, but should be fixed."""
+    return Check(tracker, topic, "warn", detail, fix)
+
+
+def fail(tracker: str, topic: str, detail: str, fix: str) -> Check:
+    """A failure: okr-sync cannot do its job until it is fixed."""
+    return Check(tracker, topic, "fail", detail, fix)
+
+
+def failed_call(tracker: str, topic: str, error: SyncError, fix: str) -> Check:
+    """A failed request as a check; credential failures say so whatever ``topic`` was."""
+    if isinstance(error, AuthError) and getattr(error, "status", 401) == 401:
+        return fail(tracker, "credentials", error.message, fix)
+    return fail(tracker, topic, error.message, fix)
+
+
+def attempt(tracker: str, topic: str, fix: str, action: Callable[[], Any]) -> tuple[Any, Check | None]:
+    """Run ``action``; on a :class:`SyncError` return ``(None, failing check)``."""
+    try:
+        return action(), None
+    except SyncError as error:
+        return None, failed_call(tracker, topic, error, fix)
+
+
+def webhook_check(tracker: str, secret: Any, setting: str, how: str) -> Check:
+    """Green with a secret; a loud warning without one (anyone who can reach the daemon can trigger it)."""
+    if secret is not None and secret.get_secret_value():
+        return ok(tracker, "webhook secret", f"{setting} is set; deliveries without it are refused (401)")
+    return warn(tracker, "webhook secret", f"{setting} is NOT set: any webhook delivery to /webhooks/{tracker} "
+                                           "is accepted unauthenticated",
+                f"set trackers.{tracker}.{setting}: ${{ENV_VAR}} and {how}")
+
+
+def tls_check(tracker: str, url: str, verify_tls: bool, ca_cert: str | None) -> Check:
+    """TLS verification on; plain HTTP only on loopback."""
+    parts = urlsplit(url)
+    if not verify_tls:
+        return warn(tracker, "TLS", f"verify_tls is false: certificates of {parts.hostname} are not checked",
+                    f"remove verify_tls: false; for a private CA set trackers.{tracker}.ca_cert: /path/ca.pem")
+    if parts.scheme == "http" and (parts.hostname or "") not in LOOPBACK:
+        return warn(tracker, "TLS", f"{url} is plain HTTP: the token travels unencrypted",
+                    f"use the https:// URL of {parts.hostname}")
+    where = f" (CA bundle {ca_cert})" if ca_cert else ""
+    detail = "plain HTTP on this machine" if parts.scheme == "http" else f"certificates verified{where}"
+    return ok(tracker, "TLS", detail)
