@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from mapping import ManualValue, ProgressPoint, WorkItem
 from sync import store_engine
@@ -98,7 +99,18 @@ class StateStore:
     @contextmanager
     def _read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":  # one snapshot for every query of a read
+                conn.execution_options(isolation_level="REPEATABLE READ")
             yield conn
+
+    def ping(self) -> bool:
+        """True when the database answers (for ``/readyz``); never raises."""
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except SQLAlchemyError:
+            return False
+        return True
 
     # -- work items and watermarks -------------------------------------------------------------------
 

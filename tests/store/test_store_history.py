@@ -10,7 +10,7 @@ import pytest
 from mapping import ManualValue, ProgressPoint
 from sync import store as store_module
 from sync.store import StateStore
-from tests.store.factories import T0
+from tests.store.factories import T0, item
 
 
 def test_manual_values_keep_their_history_and_provenance(store: StateStore) -> None:
@@ -169,11 +169,30 @@ def test_threads_share_one_store(store: StateStore) -> None:
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 
+    def pulls(tracker: str) -> None:
+        try:
+            for n in range(10):
+                store.commit_pull(tracker, [item(f"{tracker}-{k}", f"KR{k}", tracker=tracker, title=f"v{n}")
+                                            for k in range(50)], f"w{n}", full=True)
+                assert len(store.items(tracker=tracker)) == 50
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
     threads = [threading.Thread(target=work, args=(w,)) for w in range(6)]
+    threads += [threading.Thread(target=pulls, args=(t,)) for t in ("jira", "gitlab")]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert errors == []
+    assert store.watermark("jira") == store.watermark("gitlab") == "w9"
+    assert {i.title for i in store.items()} == {"v9"}
     assert all(len(store.progress_history(f"KR{w}")) == 25 for w in range(6))
     assert all(len(store.written("jira", f"H-{w}")) == 25 for w in range(6))
+
+
+def test_ping(store: StateStore) -> None:
+    assert store.ping() is True
+    broken = StateStore("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert broken.ping() is False
+    broken.close()
