@@ -6,11 +6,16 @@ replica then takes the scope leases dealt to it and releases the others. A kille
 leases vanish with its connections, so the survivors re-deal at their next tick (within one interval).
 The scope leases themselves guarantee no scope is ever written by two replicas at once; the dealing only
 spreads the work. On SQLite there is one process, which holds every scope.
+
+Advisory locks belong to the whole database, not to a schema, so the lock namespace includes the schema
+the URL selects (``?options=-csearch_path%3Dokr``): two deployments in two schemas of one database are
+two separate sets of replicas, never one.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
@@ -31,10 +36,20 @@ def _unsigned(key: int) -> int:
     return key & 0xFFFFFFFFFFFFFFFF
 
 
+def lease_namespace(url: str, base: str = "okr-sync") -> str:
+    """The lock namespace of the state store at ``url``: ``base``, plus ``:<schema>`` when the URL selects
+    a schema through ``options=-csearch_path=…`` (locks are per database; deployments are per schema)."""
+    options = parse_url(url).query.get("options", "")
+    text_options = " ".join(options) if isinstance(options, tuple) else options
+    match = re.search(r"search_path\s*=\s*([^\s]+)", text_options)
+    return f"{base}:{match.group(1)}" if match else base
+
+
 class ScopeDealer:
     """Deals tracker scopes among live replicas and holds this replica's leases."""
 
-    def __init__(self, url: str, holder_id: str, *, namespace: str = "okr-sync") -> None:
+    def __init__(self, url: str, holder_id: str, *, namespace: str | None = None) -> None:
+        namespace = namespace or lease_namespace(url)
         self.leases = LeaseManager(url, holder_id, namespace=namespace)
         self.namespace = namespace
         self.postgres = parse_url(url).get_backend_name() == "postgresql"
