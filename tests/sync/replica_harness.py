@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -35,10 +36,8 @@ class DaemonProcess:
         assert self.process.stderr is not None
         for line in self.process.stderr:
             self.lines.append(line)
-            try:
+            with contextlib.suppress(ValueError):
                 self.records.append(json.loads(line))
-            except ValueError:
-                pass
 
     def wait_started(self, timeout: float = 120) -> str:
         """The ``host:port`` the daemon listens on, once its HTTP server is up."""
@@ -110,7 +109,7 @@ class Churn:
         self._thread = threading.Thread(target=self._run, name="churn", daemon=True)
         jira = state["jira"]
         self.jira_key = next(i["key"] for i in jira["issues"] if "kr:OBJ1-KR1" in i.get("labels", [])
-                             or i["fields"].get("Key Result") == "OBJ1-KR1" and i["key"] != "PGE-2")
+                             or (i["fields"].get("Key Result") == "OBJ1-KR1" and i["key"] != "PGE-2"))
         self.jira_field = next(f["id"] for f in self._jira("GET", "field") if f["name"] == "Amount Recovered")
         gitlab = state["gitlab"]
         self.gitlab_iid = next(i["iid"] for i in gitlab["issues"]
