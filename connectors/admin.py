@@ -90,7 +90,7 @@ def fail(tracker: str, topic: str, detail: str, fix: str) -> Check:
 
 def failed_call(tracker: str, topic: str, error: SyncError, fix: str) -> Check:
     """A failed request as a check; credential failures say so whatever ``topic`` was."""
-    if isinstance(error, AuthError) and getattr(error, "status", 401) == 401:
+    if isinstance(error, AuthError) and "credential" in error.message:
         return fail(tracker, "credentials", error.message, fix)
     return fail(tracker, topic, error.message, fix)
 

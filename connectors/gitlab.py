@@ -202,6 +202,26 @@ class GitLabConnector:
 
         self.transport.retried(upsert)
 
+    # -- admin: okr-sync doctor / setup (connectors/gitlab_admin.py) --------------------------------
+
+    def doctor(self, spec: PullSpec, homes: Mapping[str, HomeItem], people: Mapping[str, str]) -> list[Any]:
+        """Read-only checks of this instance for ``okr-sync doctor`` (see :mod:`connectors.gitlab_admin`)."""
+        from connectors import gitlab_admin
+
+        return gitlab_admin.doctor(self, spec, homes, people)
+
+    def setup_plan(self, homes: Mapping[str, HomeItem] | None = None) -> list[Any]:
+        """Scoped status labels missing from the projects holding KR homes."""
+        from connectors import gitlab_admin
+
+        return gitlab_admin.setup_plan(self, homes)
+
+    def apply_setup(self, steps: Sequence[Any]) -> list[Any]:
+        """Create what :meth:`setup_plan` listed (never deleting or renaming a label)."""
+        from connectors import gitlab_admin
+
+        return gitlab_admin.apply_setup(self, steps)
+
     # -- webhooks and life cycle ---------------------------------------------------------------------
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, max_bytes: int) -> WebhookEvent:

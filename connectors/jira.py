@@ -218,11 +218,11 @@ class JiraConnector:
 
         return jira_admin.doctor(self, spec, homes, people)
 
-    def setup_plan(self) -> list[Any]:
+    def setup_plan(self, homes: Mapping[str, HomeItem] | None = None) -> list[Any]:
         """Custom fields and select options the configuration names and the site lacks."""
         from connectors import jira_admin
 
-        return jira_admin.setup_plan(self)
+        return jira_admin.setup_plan(self, homes)
 
     def apply_setup(self, steps: Sequence[Any]) -> list[Any]:
         """Create what :meth:`setup_plan` listed (never deleting or renaming anything)."""

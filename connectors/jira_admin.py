@@ -229,8 +229,11 @@ def _people(conn: JiraConnector, people: Mapping[str, str]) -> list[Check]:
 
 # --- set-up ------------------------------------------------------------------------------------------
 
-def setup_plan(conn: JiraConnector) -> list[SetupStep]:
-    """What the site lacks of what the configuration names (fields, status options); empty when complete."""
+def setup_plan(conn: JiraConnector, homes: Mapping[str, HomeItem] | None = None) -> list[SetupStep]:
+    """What the site lacks of what the configuration names (fields, status options); empty when complete.
+
+    ``homes`` is accepted for a uniform interface; Jira fields are site-wide.
+    """
     name, catalogue = conn.name, conn.catalogue()
     steps: list[SetupStep] = []
     created: list[str] = []

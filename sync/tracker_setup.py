@@ -53,7 +53,9 @@ def run_setup(settings: Settings, which: str, *, apply: bool,
               connect: Callable[[str, Any], Any] | None = None) -> SetupRun:
     """Plan (and with ``apply`` perform) the set-up of every tracker ``which`` names."""
     from connectors.registry import connector_class
+    from sync.domain import build_domain
 
+    homes = build_domain(settings).homes()
     run = SetupRun()
     for name in trackers_for(settings, which):
         tracker = settings.trackers[name]
@@ -62,7 +64,7 @@ def run_setup(settings: Settings, which: str, *, apply: bool,
             if not hasattr(connector, "setup_plan"):
                 raise ConfigurationError(f"the {tracker.kind} connector offers no set-up yet; create what "
                                          "docs/admin-guide.md lists by hand")
-            run.planned[name] = list(connector.setup_plan())
+            run.planned[name] = list(connector.setup_plan(homes))
             if apply and run.planned[name]:
                 run.results[name] = list(connector.apply_setup(run.planned[name]))
         finally:
