@@ -3,7 +3,7 @@
 Work items and their KR links, pull watermarks, manual values with provenance, KR progress history,
 write markers (what okr-sync last wrote on a home item), ETags, cycle outcomes and acknowledgements of
 companion findings. No secrets are stored. SQLite by default (one process, threads welcome);
-PostgreSQL for several replicas. See /work/notes/store-api.md for the contract in prose.
+PostgreSQL for several replicas. Each method documents its contract; times go in aware, come out UTC.
 """
 
 from __future__ import annotations
