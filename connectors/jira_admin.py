@@ -62,6 +62,8 @@ def doctor(conn: JiraConnector, spec: PullSpec, homes: Mapping[str, HomeItem],
     checks = [tls_check(name, s.url, s.verify_tls, s.ca_cert)]
     _, problem = attempt(name, "reachability", FIX_REACH.format(name=name), conn.session.client)
     if problem is not None:
+        if problem.topic == "credentials":  # a wrong token is refused even on serverInfo
+            problem = fail(name, "credentials", problem.detail, FIX_CREDENTIALS.format(name=name))
         return [*checks, problem]
     info = conn.session.server_info
     checks.append(ok(name, "reachability", f"{conn.session.base_url} answers: Jira "
