@@ -106,6 +106,10 @@ class JiraWrite(Strict):
         description="Select option for each status.")
     status_comment: bool = Field(True, description="Keep one status comment up to date in place.")
     checkin_comment: bool = Field(True, description="One 3P check-in comment per ISO week.")
+    ack_label_prefix: str = Field(
+        "okr-ack:", min_length=1,
+        description="Label prefix acknowledging a companion finding on a home issue, e.g. okr-ack:overdue_items "
+                    "(comment lines okr-ack: <rule> work too).")
 
 
 class JiraTracker(_TrackerCommon):
@@ -145,6 +149,10 @@ class GitLabWrite(Strict):
     status_labels: bool = Field(True, description="Scoped label okr-status::<status>.")
     description_block: bool = Field(True, description="Status block between okr-sync markers.")
     checkin_note: bool = Field(True, description="One 3P check-in note per ISO week.")
+    ack_label_prefix: str = Field(
+        "okr-ack:", min_length=1,
+        description="Label prefix acknowledging a companion finding on a home issue, e.g. okr-ack:overdue_items "
+                    "(note lines okr-ack: <rule> work too).")
 
 
 class GitLabTracker(_TrackerCommon):

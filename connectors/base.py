@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from config.errors import SyncError
@@ -65,6 +66,24 @@ class PullResult:
 
 
 @dataclass(frozen=True, slots=True)
+class AckSign:
+    """A person's acknowledgement of a companion finding, seen on a home item (``okr-ack:<rule>``).
+
+    Read from a label (``mapping.rule_from_label``) or from a line of a comment / note that is not
+    okr-sync's own (``mapping.rules_in_comment``); the engine binds it to the finding (``sync.acks``).
+    """
+
+    rule: str
+    """The companion rule acknowledged (``overdue_items``…)."""
+    by: str
+    """Who made the sign (account id or user name; ``unknown`` when the tracker does not say)."""
+    at: datetime
+    """When, aware UTC: the comment's creation, or when the label was added."""
+    source: str
+    """``label``, ``comment:<id>`` (Jira) or ``note:<id>`` (GitLab): with ``rule`` and ``at``, the sign's identity."""
+
+
+@dataclass(frozen=True, slots=True)
 class HomeState:
     """The current state of one home item, as far as okr-sync cares."""
 
@@ -75,6 +94,8 @@ class HomeState:
     manual: ManualValue | None = None
     etag: str | None = None
     title: str | None = None
+    acks: tuple[AckSign, ...] = ()
+    """Acknowledgement signs on the item, oldest first (see :class:`AckSign`)."""
 
 
 @dataclass(frozen=True, slots=True)

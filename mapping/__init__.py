@@ -8,7 +8,17 @@ from mapping.checkin import compose_checkin, item_ref
 from mapping.companion import RULES, kr_findings, objective_findings, unknown_kr_findings
 from mapping.execution import planned_vs_executed, weeks_execution
 from mapping.kr_status import kr_status, recent_weeks
-from mapping.markers import Flavour, Marker, checkin_marker, parse_marker, status_marker, wrap_marker
+from mapping.markers import (
+    ACK_LABEL_PREFIX,
+    Flavour,
+    Marker,
+    checkin_marker,
+    parse_marker,
+    rule_from_label,
+    rules_in_comment,
+    status_marker,
+    wrap_marker,
+)
 from mapping.model import (
     CompletionMeasure,
     Cycle,
@@ -67,6 +77,7 @@ from mapping.weeks import (
 )
 
 __all__ = [
+    "ACK_LABEL_PREFIX",
     "RULES",
     "CheckIn",
     "CompletionMeasure",
@@ -122,6 +133,8 @@ __all__ = [
     "render_checkin",
     "render_status_block",
     "require_aware",
+    "rule_from_label",
+    "rules_in_comment",
     "score_band",
     "status_from_pace",
     "status_marker",

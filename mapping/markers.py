@@ -15,6 +15,10 @@ How each flavour hides it:
   ``=`` would end or split the macro, and are encoded.
 * Plain text (Planner descriptions) cannot hide anything: the marker is a last line in brackets,
   ``[okr-sync:checkin:OBJ1-KR2:2026-W48]``, short and recognisable.
+
+The opposite direction lives here too: the signs a *person* leaves to acknowledge a companion finding
+(a label ``okr-ack:<rule>`` or a comment line ``okr-ack: <rule>``), parsed by :func:`rule_from_label`
+and :func:`rules_in_comment` so every connector reads them the same way.
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ _MARKER = re.compile(
     rf"okr-sync:(?:status:(?P<sid>{_ID})|checkin:(?P<cid>{_ID}):(?P<week>\d{{4}}-W\d{{2}}))"
 )
 _ESCAPE = re.compile(r"%([0-9A-F]{2})")
+_ACK_LINE = re.compile(r"^\s*okr-ack\s*:\s*(?P<rules>[A-Za-z0-9_,\s-]+?)\s*$", re.IGNORECASE | re.MULTILINE)
+
+ACK_LABEL_PREFIX = "okr-ack:"
+"""Default prefix of acknowledgement labels (``okr-ack:overdue_items``); configurable per tracker."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,3 +116,25 @@ def parse_marker(text: str) -> Marker | None:
         except (ValueError, UnicodeDecodeError):
             continue
     return None
+
+
+def _rule_name(word: str) -> str:
+    return word.strip().lower().replace("-", "_")
+
+
+def rule_from_label(label: str, prefix: str = ACK_LABEL_PREFIX) -> str | None:
+    """``okr-ack:overdue_items`` → ``overdue_items`` (case and ``-``/``_`` folded); None for any other label."""
+    if not prefix or not label.lower().startswith(prefix.lower()):
+        return None
+    return _rule_name(label[len(prefix):]) or None
+
+
+def rules_in_comment(text: str) -> tuple[str, ...]:
+    """Rules acknowledged by ``okr-ack: <rule>[, <rule>…]`` lines of a comment, in order, without repeats."""
+    found: list[str] = []
+    for match in _ACK_LINE.finditer(text):
+        for word in re.split(r"[,\s]+", match.group("rules")):
+            rule = _rule_name(word)
+            if rule and rule not in found:
+                found.append(rule)
+    return tuple(found)

@@ -21,19 +21,18 @@ is pure.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from mapping import Finding, KrStatus, ObjectiveStatus
+from mapping import ACK_LABEL_PREFIX, Finding, KrStatus, ObjectiveStatus
+from mapping import rule_from_label as rule_from_label  # re-exported: the parsers live in mapping.markers
+from mapping import rules_in_comment as rules_in_comment
 
-LABEL_PREFIX = "okr-ack:"
+LABEL_PREFIX = ACK_LABEL_PREFIX
 SEEN_PREFIX = "seen:"
 """Acknowledgement rows whose fingerprint starts with this mark signals already applied, not findings."""
-
-_LINE = re.compile(r"^\s*okr-ack\s*:\s*(?P<rules>[A-Za-z0-9_,\s-]+?)\s*$", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,25 +64,6 @@ class Acknowledgement:
     by: str
     at: datetime
     rule: str
-
-
-def rule_from_label(label: str, prefix: str = LABEL_PREFIX) -> str | None:
-    """``okr-ack:overdue_items`` → ``overdue_items``; None for any other label."""
-    if not label.lower().startswith(prefix.lower()):
-        return None
-    rule = label[len(prefix):].strip().lower().replace("-", "_")
-    return rule or None
-
-
-def rules_in_comment(text: str) -> tuple[str, ...]:
-    """Rules acknowledged by ``okr-ack: <rule>[, <rule>…]`` lines of a comment, in order, without repeats."""
-    found: list[str] = []
-    for match in _LINE.finditer(text):
-        for word in re.split(r"[,\s]+", match.group("rules")):
-            rule = word.strip().lower().replace("-", "_")
-            if rule and rule not in found:
-                found.append(rule)
-    return tuple(found)
 
 
 def decide(
