@@ -1,5 +1,11 @@
-# okr-sync daemon image: slim Python, non-root, config and state as volumes.
+# okr-sync daemon image: slim Python, non-root, config and state as volumes, HEALTHCHECK on /healthz.
+#   docker build -t okr-sync .
+#   docker run -v ./okr-sync.yaml:/etc/okr-sync/okr-sync.yaml:ro -v okr-sync-state:/var/lib/okr-sync \
+#              -e JIRA_TOKEN -p 8080:8080 okr-sync            # (see compose.yaml for okr-sync + PostgreSQL)
+# Build stage: install the package and its extras into /install; nothing of the build toolchain ships.
 FROM python:3.11-slim AS build
+ARG EXTRAS=all
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY config ./config
@@ -7,18 +13,26 @@ COPY mapping ./mapping
 COPY connectors ./connectors
 COPY sync ./sync
 COPY sandbox ./sandbox
-RUN pip install --no-cache-dir --prefix=/install '.[all]'
+RUN pip install --prefix=/install ".[${EXTRAS}]" \
+ && find /install -depth -type d -name __pycache__ -exec rm -rf {} +
 
+# Runtime stage: the installed packages and an unprivileged user, nothing else.
 FROM python:3.11-slim
-RUN useradd --system --uid 10001 --home-dir /var/lib/okr-sync --create-home okr-sync \
+LABEL org.opencontainers.image.title="okr-sync" \
+      org.opencontainers.image.description="Run OKRs inside Jira, GitLab and Microsoft Planner" \
+      org.opencontainers.image.licenses="Apache-2.0"
+RUN useradd --system --uid 10001 --home-dir /var/lib/okr-sync --create-home --shell /usr/sbin/nologin okr-sync \
  && mkdir -p /etc/okr-sync && chown okr-sync /etc/okr-sync
 COPY --from=build /install /usr/local
-USER okr-sync
+USER 10001:10001
 WORKDIR /var/lib/okr-sync
+# Config is read from OKRSYNC_CONFIG; the SQLite state store (one replica) lives on the state volume.
+# For several replicas set OKRSYNC_STATE__URL=postgresql+psycopg://… (see compose.yaml).
 ENV OKRSYNC_CONFIG=/etc/okr-sync/okr-sync.yaml \
     OKRSYNC_STATE__URL=sqlite:////var/lib/okr-sync/okr-sync.db \
     OKRSYNC_SERVER__LISTEN=0.0.0.0:8080 \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1
 VOLUME ["/etc/okr-sync", "/var/lib/okr-sync"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

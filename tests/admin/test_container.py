@@ -1,0 +1,99 @@
+"""The Dockerfile and compose.yaml, checked without Docker: non-root, HEALTHCHECK, ENTRYPOINT, COPY sources."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of the Dockerfile, continuation lines joined, comments dropped."""
+    lines, joined = [], ""
+    for raw in (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines():
+        if raw.lstrip().startswith("#") and not joined:
+            continue
+        if raw.rstrip().endswith("\\"):
+            joined += raw.rstrip()[:-1] + " "
+            continue
+        line = (joined + raw).strip()
+        joined = ""
+        if line:
+            word, _, rest = line.partition(" ")
+            lines.append((word.upper(), rest.strip()))
+    return lines
+
+
+def final_stage() -> list[tuple[str, str]]:
+    """Instructions of the last build stage (what ships)."""
+    found = instructions()
+    last = max(i for i, (word, _) in enumerate(found) if word == "FROM")
+    return found[last:]
+
+
+def test_runtime_stage_runs_as_non_root_with_healthcheck_and_entrypoint() -> None:
+    stage = final_stage()
+    words = [word for word, _ in stage]
+    users = [arg for word, arg in stage if word == "USER"]
+    assert users, "the runtime stage must switch to an unprivileged USER"
+    assert users[-1].split(":")[0] not in {"root", "0"}
+    assert words.index("USER") < words.index("ENTRYPOINT")
+    [health] = [arg for word, arg in stage if word == "HEALTHCHECK"]
+    assert "/healthz" in health and "--interval=" in health and "CMD" in health
+    [entrypoint] = [arg for word, arg in stage if word == "ENTRYPOINT"]
+    assert json.loads(entrypoint) == ["okr-sync"]
+    [cmd] = [arg for word, arg in stage if word == "CMD"]
+    assert json.loads(cmd) == ["run"]
+    [volumes] = [arg for word, arg in stage if word == "VOLUME"]
+    assert set(json.loads(volumes)) == {"/etc/okr-sync", "/var/lib/okr-sync"}
+    env = " ".join(arg for word, arg in stage if word == "ENV")
+    assert "OKRSYNC_CONFIG=/etc/okr-sync/okr-sync.yaml" in env and "/var/lib/okr-sync/" in env
+    assert stage[0][1].startswith("python:3.11-slim"), "a slim base keeps the image small"
+
+
+def test_every_copy_source_exists_and_covers_the_packages() -> None:
+    copied = set()
+    for word, arg in instructions():
+        if word != "COPY" or "--from=" in arg:
+            continue
+        *sources, _dest = shlex.split(arg)
+        for source in sources:
+            assert (ROOT / source).exists(), f"Dockerfile copies {source}, which is not in the repository"
+            copied.add(source.rstrip("/"))
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    include = re.search(r"include = \[(.*?)\]", pyproject)
+    assert include is not None
+    packages = {p.strip().strip('"').rstrip("*") for p in include.group(1).split(",")}
+    assert packages <= copied, f"packages not copied into the image: {packages - copied}"
+    assert {"pyproject.toml", "README.md"} <= copied
+
+
+def test_healthcheck_port_follows_the_listen_setting() -> None:
+    [health] = [arg for word, arg in final_stage() if word == "HEALTHCHECK"]
+    listen = next(arg for word, arg in final_stage() if word == "ENV" and "OKRSYNC_SERVER__LISTEN=" in arg)
+    port = re.search(r"OKRSYNC_SERVER__LISTEN=[^:\s]+:(\d+)", listen)
+    [exposed] = [arg for word, arg in final_stage() if word == "EXPOSE"]
+    assert port is not None and exposed == port.group(1)
+    assert "OKRSYNC_SERVER__LISTEN" in health
+
+
+def test_compose_runs_okr_sync_on_postgresql_with_volumes() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert set(services) == {"okr-sync", "postgres"}
+    app, db = services["okr-sync"], services["postgres"]
+    assert app["build"] == "."
+    assert app["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "pg_isready" in " ".join(db["healthcheck"]["test"])
+    state_url = app["environment"]["OKRSYNC_STATE__URL"]
+    assert state_url.startswith("postgresql+psycopg://okr_sync:") and state_url.endswith("@postgres:5432/okr_sync")
+    mounts = {volume.split(":")[1]: volume for volume in app["volumes"]}
+    assert mounts["/etc/okr-sync/okr-sync.yaml"].endswith(":ro")
+    assert "/var/lib/okr-sync" in mounts and set(compose["volumes"]) == {"pgdata", "state"}
+    assert app["environment"]["OKRSYNC_CONFIG"] == "/etc/okr-sync/okr-sync.yaml"
+    assert "POSTGRES_PASSWORD:?" in db["environment"]["POSTGRES_PASSWORD"], "no default database password"
