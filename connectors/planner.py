@@ -116,7 +116,7 @@ class PlannerConnector:
         result = []
         for raw in tasks:
             facts = _facts(raw, buckets, names)
-            kr_ids = self.links.kr_ids(facts)
+            kr_ids = self.links.kr_ids(facts, spec.kr_ids)
             numbers: dict[str, float] = {}
             if kr_ids and spec.number_fields:
                 try:
@@ -151,7 +151,7 @@ class PlannerConnector:
             if plan_id not in plan_names:
                 plan_names[plan_id] = self._ops.category_names(plan_id)
             kr_id = spec.manual_homes.get(home)
-            manual = _manual(details, spec.owners.get(kr_id) if kr_id else None) if kr_id else None
+            manual = self._manual(details, spec.owners.get(kr_id)) if kr_id else None
             states[home] = HomeState(
                 home=home, exists=True, etag=task.get("@odata.etag"), title=task.get("title"), manual=manual,
                 values={"percent": task.get("percentComplete") or 0,
@@ -221,6 +221,13 @@ class PlannerConnector:
                 results.append(WriteResult(write, ok=False, error=exc))
         return results
 
+    def _manual(self, details: Mapping[str, Any], owner: str | None) -> ManualValue | None:
+        """The newest ``okr-value: N`` checklist item written by the KR's owner (anyone's, owner unknown)."""
+        for value in sorted(_manual_values(details), key=lambda v: v.at, reverse=True):
+            if owner is None or owner.casefold() in self._ops.user_names(value.author):
+                return value
+        return None
+
     # -- the rest ----------------------------------------------------------------------------------
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, max_bytes: int) -> WebhookEvent:
@@ -254,23 +261,20 @@ def _time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _manual(details: Mapping[str, Any], owner: str | None) -> ManualValue | None:
-    """The newest ``okr-value: N`` checklist item (by the owner, when the owner is known)."""
-    best: ManualValue | None = None
+def _manual_values(details: Mapping[str, Any]) -> list[ManualValue]:
+    """Every ``okr-value: N`` checklist item, with who last changed it (user, else app id) and when."""
+    found = []
     for item in (details.get("checklist") or {}).values():
-        title = str(item.get("title") or "")
-        key, sep, value = title.partition(":")
+        key, sep, value = str(item.get("title") or "").partition(":")
         if not sep or key.strip().casefold() != "okr-value":
             continue
         who = item.get("lastModifiedBy") or {}
-        author = str((who.get("user") or {}).get("id") or (who.get("application") or {}).get("id") or "unknown")
+        author = str((who.get("user") or {}).get("id") or (who.get("application") or {}).get("id") or "")
         at = _time(item.get("lastModifiedDateTime"))
-        if at is None or (owner is not None and author != owner):
-            continue
         try:
             number = float(value.strip().replace(",", ""))
         except ValueError:
             continue
-        if best is None or at > best.at:
-            best = ManualValue(number, author, at)
-    return best
+        if at is not None and author:
+            found.append(ManualValue(number, author, at))
+    return found

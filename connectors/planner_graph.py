@@ -29,7 +29,7 @@ import time
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -177,6 +177,7 @@ class GraphSession:
         client = KiotaClientFactory.create_with_custom_middleware(middleware, client)
         adapter = GraphRequestAdapter(auth, client=client)
         adapter.base_url = settings.graph_url.rstrip("/")
+        self.adapter = adapter
         self.http = client
         self.client = GraphServiceClient(request_adapter=adapter)
         self.loop = asyncio.new_event_loop()
@@ -294,10 +295,3 @@ def _odata_detail(exc: APIError) -> str:
 def _first_line(text: str) -> str:
     lines = [line.strip() for line in str(text).splitlines() if line.strip()]
     return lines[0] if lines else ""
-
-
-def etag_of(entity: Any) -> str | None:
-    """The ``@odata.etag`` the SDK keeps in ``additional_data``."""
-    data = getattr(entity, "additional_data", None) or {}
-    value = data.get("@odata.etag")
-    return str(value) if value else None

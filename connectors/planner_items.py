@@ -53,6 +53,8 @@ class LinkMatcher:
         self.bucket: list[re.Pattern[str]] = []
         self.category: list[re.Pattern[str]] = []
         self.title: list[re.Pattern[str]] = []
+        self.bare: set[re.Pattern[str]] = set()
+        """Patterns that are nothing but ``{kr}``: they link only configured KR ids."""
         for rule in rules:
             pattern = rule.pattern
             if rule.rule not in ("bucket", "category", "title_prefix") or pattern is None:
@@ -65,26 +67,39 @@ class LinkMatcher:
             regex = re.compile(re.escape(head) + f"(?P<kr>{KR_ID})" + re.escape(tail) +
                                (r"\s*" if rule.rule == "title_prefix" else ""), re.IGNORECASE)
             {"bucket": self.bucket, "category": self.category, "title_prefix": self.title}[rule.rule].append(regex)
+            if pattern.strip() == "{kr}":
+                self.bare.add(regex)
 
     @property
     def needs_names(self) -> bool:
         """Whether bucket or category names are needed to link (else the tasks list alone suffices)."""
         return bool(self.bucket or self.category)
 
-    def kr_ids(self, task: TaskFacts) -> tuple[str, ...]:
-        """Every KR id the task names, in rule order, without duplicates."""
+    def kr_ids(self, task: TaskFacts, known: frozenset[str] = frozenset()) -> tuple[str, ...]:
+        """Every KR id the task names, in rule order, without duplicates.
+
+        Ids matching no configured KR are kept (mapping reports them), except from a bare ``{kr}`` bucket
+        or category pattern, which would otherwise take every bucket ("Backlog") for a KR: those link only
+        ids in ``known`` (when ``known`` is given).
+        """
         found: list[str] = []
         for regex in self.bucket:
             if task.bucket and (match := regex.fullmatch(task.bucket.strip())):
-                found.append(match["kr"])
+                found += self._accepted(regex, [match["kr"]], known)
         for regex in self.category:
-            found += [m["kr"] for name in task.categories if (m := regex.fullmatch(name.strip()))]
+            ids = [m["kr"] for name in task.categories if (m := regex.fullmatch(name.strip()))]
+            found += self._accepted(regex, ids, known)
         for regex in self.title:
             rest = task.title.lstrip()
             while match := _prefix(regex, rest):
                 found.append(match["kr"])
                 rest = rest[match.end():]
         return tuple(dict.fromkeys(found))
+
+    def _accepted(self, regex: re.Pattern[str], ids: list[str], known: frozenset[str]) -> list[str]:
+        if regex in self.bare and known:
+            return [kr for kr in ids if kr in known]
+        return ids
 
 
 def _prefix(regex: re.Pattern[str], text: str) -> re.Match[str] | None:

@@ -49,6 +49,15 @@ def test_link_rules(rules: list[dict[str, str]], task: TaskFacts, expected: tupl
     assert matcher(*rules).kr_ids(task) == expected
 
 
+def test_a_bare_kr_pattern_links_only_configured_krs() -> None:
+    bare = matcher({"bucket": "{kr}"}, {"category": "{kr}"})
+    known = frozenset({"OBJ2-KR1"})
+    assert bare.kr_ids(facts(bucket="Backlog"), known) == ()
+    assert bare.kr_ids(facts(bucket="OBJ2-KR1", categories=("Urgent", "OBJ2-KR1")), known) == ("OBJ2-KR1",)
+    assert bare.kr_ids(facts(bucket="Backlog")) == ("Backlog",)  # no KR list given: every name counts
+    assert matcher({"bucket": "KR {kr}"}).kr_ids(facts(bucket="KR NEW-1"), known) == ("NEW-1",)
+
+
 def test_link_rules_planner_does_not_support_are_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="label"):
         matcher({"label": "kr:{kr}"})
