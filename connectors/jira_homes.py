@@ -1,25 +1,32 @@
-"""Reading KR home issues: okr-sync's fields, its marked comments, and the owner's manual value.
+"""Reading KR home issues: okr-sync's fields, its marked comments, the owner's manual value, and
+acknowledgement signs.
 
-One ``GET /rest/api/2/issue/{key}`` per home with only the fields needed (and ``expand=changelog`` for
-homes whose KR takes a manual value, to know who typed it and when). Comments come with the issue; when
-Jira pages them (``total`` larger than what came), the rest is read from ``/issue/{key}/comment``.
+One ``GET /rest/api/2/issue/{key}?expand=changelog`` per home with only the fields needed; the changelog
+says who typed a manual value and when, and when an acknowledgement label was added. Comments come with
+the issue; when Jira pages them (``total`` larger than what came), the rest is read from
+``/issue/{key}/comment``. On Cloud, whose embedded changelog is only its first page, the newest page is
+read from ``/issue/{key}/changelog`` when a manual value or an acknowledgement label needs it.
+
+Acknowledgement signs (:class:`connectors.base.AckSign`): a label ``<write.ack_label_prefix><rule>``
+(at = the changelog entry that added it; the issue's creation when it was there from the start) and
+``okr-ack: <rule>`` lines in comments without an okr-sync marker (at = the comment's creation).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from jira import JIRAError
 
-from connectors.base import HomeState
+from connectors.base import AckSign, HomeState
 from connectors.jira_fields import JiraField
 from connectors.jira_items import parse_time
 from connectors.jira_session import LOG, JiraSession
 from connectors.jira_writeback import WriteFields, marker_key
-from mapping import HomeItem, ManualValue
+from mapping import HomeItem, ManualValue, rule_from_label, rules_in_comment
 
 MAX_CHANGELOG = 100
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -29,10 +36,10 @@ def read_home(session: JiraSession, home: HomeItem, fields: WriteFields, manual:
               manual_kr: str | None, owner: str | None) -> HomeState:
     """The current state of one home issue (``exists=False`` when Jira says 404)."""
     client = session.client()
-    wanted = ["summary", "comment", *fields.ids()]
+    wanted = ["summary", "comment", "labels", "reporter", "created", *fields.ids()]
     if manual is not None and manual_kr is not None:
-        wanted += [manual.id, "reporter", "created"]
-    expand = "changelog" if manual is not None and manual_kr is not None else None
+        wanted.append(manual.id)
+    expand = "changelog"
 
     def get() -> dict[str, Any] | None:
         try:
@@ -46,16 +53,27 @@ def read_home(session: JiraSession, home: HomeItem, fields: WriteFields, manual:
     if raw is None:
         return HomeState(home=home, exists=False)
     raw_fields = raw.get("fields") or {}
-    values: dict[str, Any] = {"fields": fields.current(raw_fields), "comments": _marked(session, home, raw_fields)}
+    comments = _comments(session, home, raw_fields)
+    values: dict[str, Any] = {"fields": fields.current(raw_fields), "comments": _marked(comments)}
     if fields.last_sync is not None:
         values["fields"]["last_sync"] = raw_fields.get(fields.last_sync.id)
+    histories: list[Mapping[str, Any]] | None = None
+
+    def changelog() -> list[Mapping[str, Any]]:
+        nonlocal histories
+        if histories is None:
+            histories = _histories(session, home, raw)
+        return histories
+
     value = None
     if manual is not None and manual_kr is not None:
-        value = _manual(session, home, raw, manual, manual_kr, owner)
-    return HomeState(home=home, exists=True, values=values, manual=value, title=raw_fields.get("summary"))
+        value = _manual(session, home, raw, manual, manual_kr, owner, changelog)
+    acks = _label_signs(raw_fields, session.settings.write.ack_label_prefix, changelog) + _comment_signs(comments)
+    return HomeState(home=home, exists=True, values=values, manual=value, title=raw_fields.get("summary"),
+                     acks=tuple(sorted(acks, key=lambda sign: (sign.at, sign.source, sign.rule))))
 
 
-def _marked(session: JiraSession, home: HomeItem, raw_fields: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+def _comments(session: JiraSession, home: HomeItem, raw_fields: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     page = raw_fields.get("comment") or {}
     comments = list(page.get("comments") or [])
     if int(page.get("total") or 0) > len(comments):
@@ -71,6 +89,10 @@ def _marked(session: JiraSession, home: HomeItem, raw_fields: Mapping[str, Any])
             start += len(batch)
             if not batch or start >= int(more.get("total") or 0):
                 break
+    return comments
+
+
+def _marked(comments: list[Mapping[str, Any]]) -> dict[str, dict[str, str]]:
     marked: dict[str, dict[str, str]] = {}
     for comment in comments:
         body = comment.get("body")
@@ -80,8 +102,48 @@ def _marked(session: JiraSession, home: HomeItem, raw_fields: Mapping[str, Any])
     return marked
 
 
+def _label_signs(raw_fields: Mapping[str, Any], prefix: str,
+                 changelog: Callable[[], list[Mapping[str, Any]]]) -> list[AckSign]:
+    """Acknowledgement labels, each dated by the changelog entry that added it (else the issue's creation)."""
+    labels = {label: rule for label in raw_fields.get("labels") or []
+              if isinstance(label, str) and (rule := rule_from_label(label, prefix))}
+    signs: list[AckSign] = []
+    for label, rule in labels.items():
+        added = next((h for h in reversed(changelog()) for item in h.get("items") or []
+                      if _adds_label(item, label)), None)
+        author, at = ((added.get("author") or {}, parse_time(added.get("created"))) if added is not None
+                      else (raw_fields.get("reporter") or {}, parse_time(raw_fields.get("created"))))
+        if at is not None:
+            signs.append(AckSign(rule=rule, by=_who(author), at=at, source="label"))
+    return signs
+
+
+def _adds_label(item: Mapping[str, Any], label: str) -> bool:
+    if "labels" not in (item.get("fieldId"), item.get("field")):
+        return False
+    return label in str(item.get("toString") or "").split() and label not in str(item.get("fromString") or "").split()
+
+
+def _comment_signs(comments: list[Mapping[str, Any]]) -> list[AckSign]:
+    """``okr-ack: <rule>`` lines of people's comments (okr-sync's marked comments never count)."""
+    signs: list[AckSign] = []
+    for comment in comments:
+        body, at = comment.get("body"), parse_time(comment.get("created"))
+        if not isinstance(body, str) or at is None or marker_key(body) is not None:
+            continue
+        by = _who(comment.get("author") or {})
+        signs += [AckSign(rule=rule, by=by, at=at, source=f"comment:{comment.get('id')}")
+                  for rule in rules_in_comment(body)]
+    return signs
+
+
+def _who(author: Mapping[str, Any]) -> str:
+    """A Jira user's stable identity: the Cloud account id, else the Server user name."""
+    return str(author.get("accountId") or author.get("name") or author.get("key") or "unknown")
+
+
 def _manual(session: JiraSession, home: HomeItem, raw: Mapping[str, Any], manual: JiraField, kr: str,
-            owner: str | None) -> ManualValue | None:
+            owner: str | None, changelog: Callable[[], list[Mapping[str, Any]]]) -> ManualValue | None:
     raw_fields = raw.get("fields") or {}
     value = raw_fields.get(manual.id)
     if value is None or isinstance(value, bool):
@@ -92,8 +154,7 @@ def _manual(session: JiraSession, home: HomeItem, raw: Mapping[str, Any], manual
         LOG.warning("jira %s: %s on %s holds %r, not a number; ignored", session.name, manual.name, home.key,
                     value)
         return None
-    histories = _histories(session, home, raw)
-    change = next(((h, item) for h in reversed(histories) for item in h.get("items") or []
+    change = next(((h, item) for h in reversed(changelog()) for item in h.get("items") or []
                    if item.get("fieldId") == manual.id or item.get("field") == manual.name), None)
     if change is not None:
         author, at = change[0].get("author") or {}, parse_time(change[0].get("created"))
