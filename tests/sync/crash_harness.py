@@ -40,10 +40,13 @@ MARKER = re.compile(r"okr-sync:(?:status|checkin):[A-Za-z0-9][A-Za-z0-9-]*(?::\d
 
 
 def write_config(path: Path, *, trackers: set[str], state_url: str, listen: str = "127.0.0.1:0",
-                 interval: str = "5m", debounce: str = "2s", extra: dict[str, Any] | None = None) -> Path:
-    """The demo configuration restricted to ``trackers`` (homes elsewhere dropped) written to ``path``."""
+                 interval: str = "5m", debounce: str = "2s", extra: dict[str, Any] | None = None,
+                 tracker_settings: dict[str, dict[str, Any]] | None = None) -> Path:
+    """The demo configuration restricted to ``trackers`` (homes elsewhere dropped) written to ``path``;
+    ``extra`` replaces top-level sections, ``tracker_settings`` adds keys to a tracker's section."""
     config = yaml.safe_load(demo_config_path().read_text())
-    config["trackers"] = {name: t for name, t in config["trackers"].items() if name in trackers}
+    config["trackers"] = {name: {**t, **(tracker_settings or {}).get(name, {})}
+                          for name, t in config["trackers"].items() if name in trackers}
     for objective in config["objectives"]:
         for subject in (objective, *objective["key_results"]):
             if subject.get("home", {}).get("tracker", "") not in trackers:
