@@ -4,13 +4,15 @@ exact request accounting for pulls and write-back, idempotent writes, and the co
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from connectors.base import PullSpec
 from connectors.planner import PlannerConnector
-from mapping import HomeItem, KrStatusValue, StatusCategory, status_marker
+from mapping import CheckIn, HomeItem, ItemRef, KrStatusValue, StatusCategory, WeekExecution, status_marker
 from sandbox.server import Sandbox
 from tests.contract.harness_planner import NO_SLEEP, PlannerAppliedCategories, PlannerPeople, desired, settings_for
 
@@ -223,4 +225,29 @@ def test_manual_value_comes_from_the_owners_checklist_item(world: Any) -> None:
     assert manual.at.tzinfo is not None
     other = PullSpec(manual_homes={home: "OBJ2-KR1"}, owners={"OBJ2-KR1": "someone-else"})
     assert c.read_homes([home], other)[home].manual is None
+    c.close()
+
+
+def checkin(week: str, next_week: str, progress: float) -> CheckIn:
+    return CheckIn(kr_id="OBJ2-KR1", week=week, progress=progress, previous_progress=0.2, done_this_week=(
+        ItemRef("T1", "Digitise forms"),), findings=(), blocked=(), overdue=(), plans=(("Ana", (ItemRef(
+            "T2", "Train clerks"),)),), execution=WeekExecution(week, 2, 1, 0.5, 0), next_week=next_week,
+        status=KrStatusValue.ON_TRACK, expected=0.4, forecast=None, generated_at=datetime(2026, 11, 27, tzinfo=UTC))
+
+
+def test_the_latest_check_in_replaces_last_weeks_and_is_written_once(world: Any) -> None:
+    sb, control, people = world
+    home = HomeItem("planner", task_id(sb, "KR OBJ2-KR1 home"))
+    c = connector(sb, write={"percent_complete": False, "status_category": False})
+    for week, next_week in (("2026-W48", "2026-W49"), ("2026-W49", "2026-W50")):
+        want = [replace(desired(home, "OBJ2-KR1", 0.3), checkin=checkin(week, next_week, 0.3))]
+        writes = c.plan_writes(want, c.read_homes([home], PullSpec()))
+        assert [w.target for w in writes][-1] == f"check-in {week}"
+        assert all(r.ok for r in c.apply(writes))
+        control.reset_requests()
+        assert c.plan_writes(want, c.read_homes([home], PullSpec())) == []
+        assert PATCH_DETAILS not in routes(control)
+    text = people.description(home.key)
+    assert text.startswith(HOME_TEXT.rstrip()) and text.count("[okr-sync:checkin:") == 1
+    assert "[okr-sync:checkin:OBJ2-KR1:2026-W49]" in text and f"[{status_marker('OBJ2-KR1')}]" in text
     c.close()
