@@ -110,26 +110,36 @@ class Churn:
         jira = state["jira"]
         self.jira_key = next(i["key"] for i in jira["issues"] if "kr:OBJ1-KR1" in i.get("labels", [])
                              or (i["fields"].get("Key Result") == "OBJ1-KR1" and i["key"] != "PGE-2"))
-        self.jira_field = next(f["id"] for f in self._jira("GET", "field") if f["name"] == "Amount Recovered")
+        self.jira_field = next(f["id"] for f in self.jira("GET", "field") if f["name"] == "Amount Recovered")
         gitlab = state["gitlab"]
         self.gitlab_iid = next(i["iid"] for i in gitlab["issues"]
                                if "kr::OBJ3-KR1" in i["labels"] and i["state"] == "opened")
 
-    def _jira(self, method: str, path: str, body: Any = None) -> Any:
+    def jira(self, method: str, path: str, body: Any = None) -> Any:
+        """A Jira REST v2 call (``path`` after ``/rest/api/2/``) as the sandbox's bot user."""
         jira = self.info["jira"]
         return _call(method, f"{jira['url']}/rest/api/2/{path}", body, {"Authorization": f"Bearer {jira['token']}"})
 
-    def _gitlab(self, method: str, path: str) -> Any:
+    def gitlab(self, method: str, path: str) -> Any:
+        """A GitLab REST v4 call on the demo project (``path`` after ``/projects/<id>/``)."""
         gitlab = self.info["gitlab"]
         project = urllib.parse.quote(gitlab["project"], safe="")
         return _call(method, f"{gitlab['url']}/api/v4/projects/{project}/{path}", None,
                      {"PRIVATE-TOKEN": gitlab["token"]})
 
+    def change_jira(self, flip: bool) -> None:
+        """Move OBJ1-KR1's metric: one linked item's "Amount Recovered" to 3.0 (``flip``) or 0.5."""
+        self.jira("PUT", f"issue/{self.jira_key}", {"fields": {self.jira_field: 3.0 if flip else 0.5}})
+
+    def change_gitlab(self, flip: bool) -> None:
+        """Move OBJ3-KR1's completion: close (``flip``) or reopen one of its open issues."""
+        self.gitlab("PUT", f"issues/{self.gitlab_iid}?state_event={'close' if flip else 'reopen'}")
+
     def change_once(self) -> None:
         """One change on each tracker (alternating, so statuses keep moving)."""
         flip = self.changes % 2 == 0
-        self._jira("PUT", f"issue/{self.jira_key}", {"fields": {self.jira_field: 3.0 if flip else 0.5}})
-        self._gitlab("PUT", f"issues/{self.gitlab_iid}?state_event={'close' if flip else 'reopen'}")
+        self.change_jira(flip)
+        self.change_gitlab(flip)
         self.changes += 1
 
     def _run(self) -> None:
