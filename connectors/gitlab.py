@@ -28,7 +28,7 @@ from connectors.gitlab_items import IssueTranslator, split_key
 from connectors.gitlab_pull import IssuePuller, scope_paths
 from connectors.gitlab_transport import PAGE_SIZE, GitLabTransport
 from connectors.gitlab_webhook import parse_delivery
-from connectors.gitlab_writeback import block_text, checkin_notes, manual_value, plan_home, splice
+from connectors.gitlab_writeback import ack_signs, block_text, checkin_notes, manual_value, plan_home, splice
 from mapping import HomeItem
 
 LOG = logging.getLogger("okr_sync.connectors.gitlab")
@@ -102,6 +102,7 @@ class GitLabConnector:
                                   "block": block_text(issue.get("description"))}
         kr_id = spec.manual_homes.get(home)
         manual = None
+        notes: list[dict[str, Any]] = []  # read only when check-ins or a manual value need them (acks ride along)
         if self.settings.write.checkin_note or kr_id is not None:
             try:
                 notes = self._notes(home.key)
@@ -112,7 +113,8 @@ class GitLabConnector:
             values["checkins"] = checkin_notes(notes)
             if kr_id is not None:
                 manual = manual_value(notes, self.settings.manual_value_prefix, spec.owners.get(kr_id))
-        return HomeState(home, exists=True, values=values, manual=manual, title=issue.get("title"))
+        acks = ack_signs(issue, notes, self.settings.write.ack_label_prefix)
+        return HomeState(home, exists=True, values=values, manual=manual, title=issue.get("title"), acks=acks)
 
     def _notes(self, key: str, *, retry: bool = True) -> list[dict[str, Any]]:
         path, iid = split_key(key)

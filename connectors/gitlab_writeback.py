@@ -9,7 +9,9 @@ Three targets, each optional (``settings.write``):
   (the splice is redone on a copy re-read right before writing);
 * ``check-in <week>`` — one note per KR and ISO week, found by its marker and edited in place.
 
-Also the manual value: the latest ``okr-value: <number>`` line in a note by the KR's owner.
+Also the manual value: the latest ``okr-value: <number>`` line in a note by the KR's owner, and the
+acknowledgement signs (:func:`ack_signs`): labels ``<write.ack_label_prefix><rule>`` and ``okr-ack: <rule>``
+lines in people's notes.
 """
 
 from __future__ import annotations
@@ -19,9 +21,18 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from config.trackers import GitLabTracker
-from connectors.base import DesiredHome, HomeState, Write
+from connectors.base import AckSign, DesiredHome, HomeState, Write
 from connectors.gitlab_items import parse_time
-from mapping import ManualValue, checkin_marker, escape, parse_marker, render_checkin, render_status_block
+from mapping import (
+    ManualValue,
+    checkin_marker,
+    escape,
+    parse_marker,
+    render_checkin,
+    render_status_block,
+    rule_from_label,
+    rules_in_comment,
+)
 
 BEGIN = "<!-- okr-sync:begin -->"
 END = "<!-- okr-sync:end -->"
@@ -112,6 +123,32 @@ def manual_value(notes: Iterable[Mapping[str, Any]], prefix: str, owner: str | N
         if best is None or at > best.at:
             best = ManualValue(value=number, author=name, at=at)
     return best
+
+
+def ack_signs(issue: Mapping[str, Any], notes: Iterable[Mapping[str, Any]], prefix: str) -> tuple[AckSign, ...]:
+    """Acknowledgement signs on a home issue, oldest first.
+
+    Notes: ``okr-ack: <rule>`` lines of non-system notes without an okr-sync marker (okr-sync's own
+    check-ins may suggest such a line; they never count), by the note's author at its creation.
+    Labels: GitLab's issue JSON does not say when or by whom a label was added (that is in
+    ``resource_label_events``, one more request per issue), so a label sign is dated by the issue's
+    creation and its author is ``unknown``. That date is stable: ``updated_at`` would move with every
+    edit (okr-sync's own writes included) and turn one label into a new sign each time, acknowledging
+    findings nobody looked at. The cost: removing and re-adding the label is not a new sign; a note is.
+    """
+    signs: list[AckSign] = []
+    created = parse_time(issue.get("created_at"))
+    if created is not None:
+        rules = dict.fromkeys(rule for label in issue.get("labels") or []
+                              if isinstance(label, str) and (rule := rule_from_label(label, prefix)))
+        signs += [AckSign(rule=rule, by="unknown", at=created, source="label") for rule in rules if rule]
+    for note in notes:
+        body, at = str(note.get("body") or ""), parse_time(note.get("created_at"))
+        if note.get("system") or at is None or parse_marker(body) is not None:
+            continue
+        by = str((note.get("author") or {}).get("username") or "unknown")
+        signs += [AckSign(rule=rule, by=by, at=at, source=f"note:{note.get('id')}") for rule in rules_in_comment(body)]
+    return tuple(sorted(signs, key=lambda sign: (sign.at, sign.source, sign.rule)))
 
 
 def plan_home(desired: DesiredHome, state: HomeState, settings: GitLabTracker) -> list[Write]:

@@ -96,7 +96,9 @@ def _marked(comments: list[Mapping[str, Any]]) -> dict[str, dict[str, str]]:
     marked: dict[str, dict[str, str]] = {}
     for comment in comments:
         body = comment.get("body")
-        key = marker_key(body) if isinstance(body, str) else None
+        if not isinstance(body, str):
+            continue
+        key = marker_key(body)
         if key is not None and key not in marked:
             marked[key] = {"id": str(comment.get("id")), "self": str(comment.get("self")), "body": body}
     return marked

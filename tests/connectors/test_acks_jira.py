@@ -71,7 +71,7 @@ def _signs_by_people(site: JiraSite, control: Any) -> None:
                                  "(see the okr-ack: wiki page for more)")
         ana.add_comment("OKR-1", "Nothing to acknowledge here.")
     finally:
-        ana.close()
+        ana.close()  # type: ignore[no-untyped-call]
     site.client.add_comment("OKR-1", OWN_CHECKIN)
 
 
