@@ -91,7 +91,8 @@ def _get(conn: JiraConnector, path: str, subject: str, params: dict[str, Any] | 
 
 def _permissions(conn: JiraConnector, homes: Mapping[str, HomeItem]) -> list[Check]:
     name, write = conn.name, conn.settings.write
-    projects = sorted({h.key.rsplit("-", 1)[0] for h in homes.values() if h.tracker == name}) or [None]
+    keys = sorted({h.key.rsplit("-", 1)[0] for h in homes.values() if h.tracker == name})
+    projects: list[str | None] = list(keys) or [None]
     needed = {"BROWSE_PROJECTS": "read work items"}
     if any(getattr(write.fields, k) for k in ("progress", "status", "forecast", "last_sync")):
         needed["EDIT_ISSUES"] = "write OKR fields on KR home issues"
@@ -206,10 +207,10 @@ def _people(conn: JiraConnector, people: Mapping[str, str]) -> list[Check]:
         topic = f"person {person}"
         try:
             if "@" in identity:
-                found = _get(conn, "user/search", f"Jira user of {person}",
-                             {"query" if cloud else "username": identity})
-                exists = any(identity.lower() == str(u.get("emailAddress", "")).lower() for u in found) or \
-                    len(found) == 1
+                users: list[dict[str, Any]] = _get(conn, "user/search", f"Jira user of {person}",
+                                                   {"query" if cloud else "username": identity})
+                exists = any(identity.lower() == str(u.get("emailAddress", "")).lower() for u in users) or \
+                    len(users) == 1
             else:
                 _get(conn, "user", f"Jira user of {person}", {"accountId" if cloud else "username": identity})
                 exists = True
