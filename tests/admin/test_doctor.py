@@ -106,3 +106,13 @@ def test_unreachable_tracker_and_unknown_tracker_option(sandbox: Any, tmp_path: 
     assert failed["topic"] == "reachability" and "trackers.gitlab.url" in failed["fix"]
     code, output = invoke(["doctor", "--config", str(demo_config(tmp_path)), "--tracker", "jiraa"], sandbox)
     assert code == 2 and "unknown tracker(s) jiraa" in output
+
+
+def test_jira_identity_given_as_an_email_is_looked_up_by_search(sandbox: Any, tmp_path: Path) -> None:
+    replacement = ('jira: "712020:e6a39c8e-6a99-5370-bd8f-f93f7c0f285c"', "jira: maria.souza@pge.example.gov")
+    code, checks = doctor_json(demo_config(tmp_path, replacement), sandbox, "jira")
+    assert code == 0, failures(checks)
+    assert {c["topic"]: c["detail"] for c in checks}["people"] == "14 identities found in Jira"
+    code, checks = doctor_json(demo_config(tmp_path, (replacement[0], "jira: nobody@pge.example.gov")), sandbox,
+                               "jira")
+    assert code == 3 and [c["topic"] for c in failures(checks)] == ["person maria.souza"]
