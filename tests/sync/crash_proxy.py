@@ -84,6 +84,7 @@ class TrackerProxy:
         self._count_lock = threading.Lock()
         self._hold_at: int | None = None
         self._hold_phase = "before"
+        self._hold_read_after: int | None = None
         self.held = threading.Event()
         self._release = threading.Event()
         self._server: BaseWSGIServer | None = None
@@ -118,10 +119,19 @@ class TrackerProxy:
         self.held.clear()
         self._release.clear()
 
+    def hold_read_after(self, writes: int) -> None:
+        """Hold (without forwarding) the first read that arrives once ``writes`` writes were seen — e.g.
+        the pull with which a cycle absorbs its own writes after the last one."""
+        with self._count_lock:
+            self.writes_seen = 0
+            self._hold_at, self._hold_read_after = None, writes
+        self.held.clear()
+        self._release.clear()
+
     def release(self) -> None:
         """Let a held request go (a "before" write is dropped) and hold nothing more."""
         with self._count_lock:
-            self._hold_at = None
+            self._hold_at = self._hold_read_after = None
         self._release.set()
 
     # ------------------------------------------------------------------------------------------ wsgi
@@ -130,10 +140,12 @@ class TrackerProxy:
         method = request.method.upper()
         arrived = time.monotonic()
         holding = False
-        if method in WRITE_METHODS:
-            with self._count_lock:
+        with self._count_lock:
+            if method in WRITE_METHODS:
                 self.writes_seen += 1
                 holding = self._hold_at is not None and self.writes_seen == self._hold_at
+            elif self._hold_read_after is not None and self.writes_seen >= self._hold_read_after:
+                holding, self._hold_read_after, self._hold_phase = True, None, "before"
         if holding and self._hold_phase == "before":
             self.held.set()
             self._release.wait(120)

@@ -177,6 +177,30 @@ def test_jira_with_checkins_on_postgresql(rig: Rig, pg_admin: psycopg.Connection
     crash_and_restart(rig, "jira", "checkin", step, phase, fresh_pg_url(pg_admin))
 
 
+def test_gitlab_killed_while_absorbing_its_own_writes_then_idle(rig: Rig) -> None:
+    """Killed after the last write, during the pull that absorbs okr-sync's own edits: the restart leaves
+    the reference state, and the run after it writes nothing (the store converged)."""
+    tracker, command = "gitlab", "checkin"
+    reference = rig.reference(tracker, command)
+    rig.control.reset()
+    config = rig.config(tracker, rig.sqlite())
+    env = environment(rig.sandbox.info, rig.proxy.url)
+    rig.proxy.hold_read_after(reference.writes)
+    process = start_cycle(command, config, env)
+    try:
+        assert rig.proxy.held.wait(240), "the absorbing pull never came"
+    finally:
+        process.kill()
+        process.communicate()
+        rig.proxy.release()
+    assert rig.control.requests()["writes"] == reference.writes
+    run_once(config, env, command)
+    assert normalised_state(rig.control.state(), {tracker}) == reference.state
+    rig.control.reset_requests()
+    assert run_once(config, env, command)["writes"] == 0
+    assert rig.control.requests()["writes"] == 0
+
+
 def test_planner_details_patch_landed(rig: Rig) -> None:
     """Planner: the details PATCH (If-Match) landed, answer lost; the restart re-reads the ETag."""
     crash_and_restart(rig, "planner", "once", 2, "after", rig.sqlite())
