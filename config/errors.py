@@ -39,11 +39,19 @@ class Problem:
     def render(self) -> str:
         """``file:line: key.path: message`` — the format of ``okr-sync validate``."""
         location = f"{self.file or '<config>'}:{self.line if self.line is not None else '-'}"
-        return f"{location}: {self.path or '(top)'}: {self.message}"
+        return _one_line(f"{location}: {self.path or '(top)'}: {self.message}")
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form."""
         return {"file": self.file, "line": self.line, "path": self.path, "message": self.message}
+
+
+_CONTROL = {code: f"\\x{code:02x}" for code in [*range(0x20), 0x7F]} | {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
+
+
+def _one_line(text: str) -> str:
+    """Control characters (newlines from a quoted value, terminal escapes) shown escaped, on one line."""
+    return text.translate(_CONTROL)
 
 
 class ConfigurationError(SyncError):

@@ -25,6 +25,8 @@ from config.people import read_people_file
 from config.source import KeyPath, SourceDocument, parse, read_file
 
 DEFAULT_CONFIG = "okr-sync.yaml"
+MAX_PROBLEMS = 200
+"""Problems listed at most; beyond that one last line says how many more there are."""
 
 
 @dataclass
@@ -66,7 +68,12 @@ def load_text(text: str, *, file: str | None = None, environ: Mapping[str, str] 
     problems += [_locate(p, doc) for p in semantic_problems(data)]
     problems = _dedupe(problems)
     if problems or settings is None:
-        raise ConfigurationError(sorted(problems, key=lambda p: (p.line or 0, p.path)))
+        ordered = sorted(problems, key=lambda p: (p.line or 0, p.path))
+        if len(ordered) > MAX_PROBLEMS:
+            hidden = len(ordered) - MAX_PROBLEMS
+            ordered = [*ordered[:MAX_PROBLEMS], Problem("", f"{hidden} more problems not shown; fix the ones "
+                                                            "above and validate again", file=file)]
+        raise ConfigurationError(ordered)
     warnings = [_locate(p, doc) for p in warnings_for(data)]
     return LoadedConfig(settings=settings, warnings=warnings, file=file)
 

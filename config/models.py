@@ -32,6 +32,14 @@ class ScheduleSettings(Strict):
     checkin: str | None = Field(None, description='Post check-ins automatically, e.g. "mon 09:00".')
     timezone: str = Field("UTC", description="Time zone of the check-in schedule and of reports.")
 
+    @model_validator(mode="after")
+    def _positive_periods(self) -> ScheduleSettings:
+        for name in ("interval", "reconcile"):
+            if getattr(self, name) < timedelta(seconds=1):
+                raise ValueError(f"schedule.{name} must be at least 1s; a shorter period runs cycles back to "
+                                 "back and hammers the trackers (the default interval is 5m)")
+        return self
+
 
 class ServerSettings(Strict):
     """The daemon's HTTP endpoints."""

@@ -18,6 +18,13 @@ import yaml
 from config.errors import ConfigurationError, Problem
 
 KeyPath = tuple[str | int, ...]
+MAX_CONFIG_BYTES = 512 * 1024
+"""Largest configuration text accepted (a real one is tens of kilobytes; people can go in ``people_file``)."""
+MAX_DEPTH = 40
+"""Deepest nesting of mappings and lists accepted (the schema itself needs fewer than ten levels)."""
+MAX_VALUES = 50_000
+"""Most values a configuration may expand to once YAML aliases are followed (stops "billion laughs")."""
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -64,8 +71,19 @@ def read_file(path: Path) -> str:
 def parse(text: str, *, file: str | None = None, environ: Mapping[str, str] | None = None) -> SourceDocument:
     """Parse YAML text into a :class:`SourceDocument`, interpolating ``${NAME}`` from ``environ``."""
     env = os.environ if environ is None else environ
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigurationError(
+            [Problem("", f"the configuration is {size} bytes, more than the {MAX_CONFIG_BYTES} bytes okr-sync "
+                         "reads; is this the right file? (long people lists belong in people_file)", file=file)]
+        )
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise ConfigurationError(
+            [Problem("", f"malformed YAML: nested deeper than okr-sync reads (at most {MAX_DEPTH} levels)",
+                     file=file)]
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -78,7 +96,15 @@ def parse(text: str, *, file: str | None = None, environ: Mapping[str, str] | No
             [Problem("", "the configuration file is empty; start from examples/okr-sync.yaml", file=file)]
         )
     doc = SourceDocument(data={}, file=file)
-    value = _build(node, (), doc, env)
+    try:
+        value = _build(node, (), doc, env, budget=[MAX_VALUES])
+    except yaml.YAMLError as exc:  # a tag PyYAML's safe loader does not construct (!secret, merge keys, …)
+        mark = getattr(exc, "problem_mark", None)
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigurationError(
+            [Problem("", f"unsupported YAML: {reason}; okr-sync reads plain mappings, lists and scalars "
+                         "(no tags, no merge keys)", line=mark.line + 1 if mark is not None else None, file=file)]
+        ) from None
     if not isinstance(value, dict):
         raise ConfigurationError(
             [Problem("", "the top level must be a mapping of sections (state, trackers, objectives, …)",
@@ -88,8 +114,20 @@ def parse(text: str, *, file: str | None = None, environ: Mapping[str, str] | No
     return doc
 
 
-def _build(node: yaml.Node, path: KeyPath, doc: SourceDocument, env: Mapping[str, str]) -> Any:
+def _build(node: yaml.Node, path: KeyPath, doc: SourceDocument, env: Mapping[str, str], *,
+           budget: list[int]) -> Any:
+    """Plain data of ``node``; ``budget`` counts down the values still allowed (aliases expand)."""
     doc.lines.setdefault(path, node.start_mark.line + 1)
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ConfigurationError([Problem(".".join(map(str, path)), f"the configuration expands to more than "
+                                          f"{MAX_VALUES} values through YAML aliases (&anchor / *alias); "
+                                          "write the values out instead of nesting aliases",
+                                          line=node.start_mark.line + 1, file=doc.file)])
+    if len(path) > MAX_DEPTH:
+        raise ConfigurationError([Problem(".".join(map(str, path[:MAX_DEPTH])) + ".…",
+                                          f"nested deeper than okr-sync reads (at most {MAX_DEPTH} levels)",
+                                          line=node.start_mark.line + 1, file=doc.file)])
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -103,18 +141,28 @@ def _build(node: yaml.Node, path: KeyPath, doc: SourceDocument, env: Mapping[str
                                                   "key given twice in the same mapping; keep one",
                                                   line=key_node.start_mark.line + 1, file=doc.file)])
             doc.lines[child] = key_node.start_mark.line + 1
-            result[key] = _build(value_node, child, doc, env)
+            result[key] = _build(value_node, child, doc, env, budget=budget)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, i), doc, env) for i, item in enumerate(node.value)]
+        return [_build(item, (*path, i), doc, env, budget=budget) for i, item in enumerate(node.value)]
     try:
         value = _scalar(node)
     except ValueError as exc:  # PyYAML builds dates eagerly: 2026-13-01 fails here
         doc.bad_values.append(Problem(".".join(map(str, path)), f"'{node.value}' is not a valid date ({exc}); "
                                       "write dates as YYYY-MM-DD", line=node.start_mark.line + 1, file=doc.file))
         return node.value
+    if isinstance(value, bytes):
+        doc.bad_values.append(Problem(".".join(map(str, path)), "binary values (!!binary) are not supported; "
+                                      "write the value as text", line=node.start_mark.line + 1, file=doc.file))
+        return None
     if isinstance(value, str) and "$" in value:
-        return _interpolate(value, path, doc, env)
+        value = _interpolate(value, path, doc, env)
+    bad = _CONTROL.search(value) if isinstance(value, str) else None
+    if bad is not None:
+        code = ord(bad.group())
+        doc.bad_values.append(Problem(".".join(map(str, path)), f"contains the control character U+{code:04X}; "
+                                      "remove it (only tabs and line breaks are allowed in text)",
+                                      line=node.start_mark.line + 1, file=doc.file))
     return value
 
 

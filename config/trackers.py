@@ -74,7 +74,8 @@ PATTERN_RULES = frozenset({"label", "title_prefix", "bucket", "category"})
 
 class _TrackerCommon(Strict):
     link: list[LinkRule] = Field(default_factory=list, description="How work items name their KR.")
-    timeout: float = Field(30.0, gt=0, description="Seconds before one HTTP request is abandoned.")
+    timeout: float = Field(30.0, gt=0, allow_inf_nan=False,
+                           description="Seconds before one HTTP request is abandoned.")
     verify_tls: bool = Field(True, description="Verify TLS certificates. Turning this off warns at start.")
     ca_cert: str | None = Field(None, description="Path of a CA bundle for a private certificate authority.")
     overlap: Duration = Field(timedelta(minutes=2), description="Overlap of incremental pulls.")

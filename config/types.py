@@ -21,12 +21,19 @@ def parse_duration(value: Any) -> timedelta:
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError("a duration cannot be negative")
-        return timedelta(seconds=value)
+        return _seconds(value)
     if isinstance(value, str):
         match = _DURATION.match(value)
         if match:
-            return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+            return _seconds(float(match.group(1)) * _UNITS[match.group(2)])
     raise ValueError(f"{value!r} is not a duration; write it as 90s, 5m, 24h or 7d")
+
+
+def _seconds(value: float) -> timedelta:
+    try:
+        return timedelta(seconds=value)
+    except (OverflowError, ValueError):  # inf, nan, more than 999999999 days
+        raise ValueError(f"{value!r} seconds is not a usable duration; write it as 90s, 5m, 24h or 7d") from None
 
 
 def format_duration(value: timedelta) -> str:
