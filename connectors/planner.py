@@ -29,7 +29,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from config.errors import AuthError, SkippableError, SyncError
 from config.trackers import PlannerTracker
 from connectors import planner_writeback as wb
-from connectors.base import DesiredHome, HomeState, ItemProblem, PullResult, PullSpec, Write, WriteResult
+from connectors.base import (
+    AckSign,
+    DesiredHome,
+    HomeState,
+    ItemProblem,
+    PullResult,
+    PullSpec,
+    Write,
+    WriteResult,
+)
 from connectors.planner_items import (
     Etags,
     LinkMatcher,
@@ -40,7 +49,15 @@ from connectors.planner_items import (
     write_watermark,
 )
 from connectors.planner_webhook import parse_notification
-from mapping import HomeItem, ManualValue, WorkItem, render_checkin, render_status_block, status_marker
+from mapping import (
+    HomeItem,
+    ManualValue,
+    WorkItem,
+    render_checkin,
+    render_status_block,
+    rules_in_comment,
+    status_marker,
+)
 
 if TYPE_CHECKING:
     from connectors.base import WebhookEvent
@@ -154,6 +171,7 @@ class PlannerConnector:
             manual = self._manual(details, spec.owners.get(kr_id)) if kr_id else None
             states[home] = HomeState(
                 home=home, exists=True, etag=task.get("@odata.etag"), title=task.get("title"), manual=manual,
+                acks=_acks(details),
                 values={"percent": task.get("percentComplete") or 0,
                         "applied": dict(task.get("appliedCategories") or {}), "category_names": plan_names[plan_id],
                         "description": wb.normalised(details.get("description")),
@@ -261,6 +279,24 @@ def _time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _acks(details: Mapping[str, Any]) -> tuple[AckSign, ...]:
+    """Checked checklist items titled ``okr-ack: <rule>`` (Planner tasks have no labels or comments)."""
+    signs = []
+    for item_id, item in sorted((details.get("checklist") or {}).items()):
+        at = _time(item.get("lastModifiedDateTime"))
+        if not item.get("isChecked") or at is None:
+            continue
+        for rule in rules_in_comment(str(item.get("title") or "")):
+            signs.append(AckSign(rule=rule, by=_editor(item), at=at, source=f"checklist:{item_id}"))
+    return tuple(signs)
+
+
+def _editor(item: Mapping[str, Any]) -> str:
+    """Who last changed a checklist item: the user's id, else the application's, else ``unknown``."""
+    who = item.get("lastModifiedBy") or {}
+    return str((who.get("user") or {}).get("id") or (who.get("application") or {}).get("id") or "unknown")
+
+
 def _manual_values(details: Mapping[str, Any]) -> list[ManualValue]:
     """Every ``okr-value: N`` checklist item, with who last changed it (user, else app id) and when."""
     found = []
@@ -268,13 +304,12 @@ def _manual_values(details: Mapping[str, Any]) -> list[ManualValue]:
         key, sep, value = str(item.get("title") or "").partition(":")
         if not sep or key.strip().casefold() != "okr-value":
             continue
-        who = item.get("lastModifiedBy") or {}
-        author = str((who.get("user") or {}).get("id") or (who.get("application") or {}).get("id") or "")
+        author = _editor(item)
         at = _time(item.get("lastModifiedDateTime"))
         try:
             number = float(value.strip().replace(",", ""))
         except ValueError:
             continue
-        if at is not None and author:
+        if at is not None:
             found.append(ManualValue(number, author, at))
     return found

@@ -223,6 +223,7 @@ def test_manual_value_comes_from_the_owners_checklist_item(world: Any) -> None:
     manual = c.read_homes([home], spec)[home].manual
     assert manual is not None and (manual.value, manual.author) == (1250.0, author)
     assert manual.at.tzinfo is not None
+    assert c.read_homes([home], spec)[home].acks == ()  # an unchecked item, and not an okr-ack one
     other = PullSpec(manual_homes={home: "OBJ2-KR1"}, owners={"OBJ2-KR1": "someone-else"})
     assert c.read_homes([home], other)[home].manual is None
     c.close()
@@ -250,4 +251,18 @@ def test_the_latest_check_in_replaces_last_weeks_and_is_written_once(world: Any)
     text = people.description(home.key)
     assert text.startswith(HOME_TEXT.rstrip()) and text.count("[okr-sync:checkin:") == 1
     assert "[okr-sync:checkin:OBJ2-KR1:2026-W49]" in text and f"[{status_marker('OBJ2-KR1')}]" in text
+    c.close()
+
+
+def test_acknowledgements_are_checked_okr_ack_checklist_items(world: Any) -> None:
+    sb, control, people = world
+    home = HomeItem("planner", task_id(sb, "KR OBJ2-KR1 home"))
+    people.add_checklist_item(home.key, "okr-ack: overdue_items", checked=True)
+    c = connector(sb)
+    control.reset_requests()
+    (sign,) = c.read_homes([home], PullSpec())[home].acks
+    assert routes(control) == {TASK: 1, DETAILS: 1, PLAN_DETAILS: 1}  # no extra request
+    assert (sign.rule, sign.by, sign.source) == ("overdue_items", sb.info["planner"]["client_id"],
+                                                 "checklist:5f0e4c1a-0000-4000-8000-000000000099")
+    assert sign.at.tzinfo is not None
     c.close()

@@ -153,13 +153,13 @@ class PlannerPeople:
         self.run(lambda: self.client.planner.tasks.by_planner_task_id(task_id).details.patch(body, config))
 
     @_quiet
-    def add_checklist_item(self, task_id: str, title: str) -> None:
+    def add_checklist_item(self, task_id: str, title: str, *, checked: bool = False) -> None:
         """Add a checklist item (with a fresh If-Match), as a KR owner typing a value would."""
         config: RequestConfiguration[Any] = RequestConfiguration()
         config.headers.add("If-Match", self.etag(task_id, details=True))
         items = PlannerChecklistItems(additional_data={
             "5f0e4c1a-0000-4000-8000-000000000099": {"@odata.type": "#microsoft.graph.plannerChecklistItem",
-                                                     "title": title, "isChecked": False}})
+                                                     "title": title, "isChecked": checked}})
         body = PlannerTaskDetails(checklist=items)
         self.run(lambda: self.client.planner.tasks.by_planner_task_id(task_id).details.patch(body, config))
 
