@@ -8,12 +8,11 @@ merge requests or snippets, are answered 200 and ignored. A body that is not a J
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from connectors.base import WebhookEvent, WebhookRejected
-from connectors.webhooks import check_size, check_token, header
+from connectors.webhooks import check_size, check_token, header, json_body
 
 ISSUE_EVENTS = frozenset({"Issue Hook", "Confidential Issue Hook"})
 NOTE_EVENTS = frozenset({"Note Hook", "Confidential Note Hook"})
@@ -27,10 +26,7 @@ def parse_delivery(tracker: str, headers: Mapping[str, str], body: bytes, *, max
     event = header(headers, "X-Gitlab-Event") or ""
     if event not in ISSUE_EVENTS | NOTE_EVENTS:
         return WebhookEvent(tracker, frozenset(), event or "(no X-Gitlab-Event)", ignored=True)
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise WebhookRejected(400, f"webhook {event}: the body is not JSON", tracker=tracker) from None
+    payload = json_body(body, tracker=tracker, expected=f"the JSON object of a GitLab {event}")
     if not isinstance(payload, dict):
         raise WebhookRejected(400, f"webhook {event}: the body is not a JSON object", tracker=tracker)
     key = _issue_key(payload, note=event in NOTE_EVENTS)

@@ -42,7 +42,7 @@ from connectors.jira_items import ItemReader
 from connectors.jira_pull import CLOUD_PAGE, Watermark, search_pages, window_jql
 from connectors.jira_session import JiraSession
 from connectors.jira_writeback import WriteFields, fields_body, issue_url, plan_home
-from connectors.webhooks import check_hmac_sha256, check_size, header
+from connectors.webhooks import check_hmac_sha256, check_size, header, json_body
 from mapping import HomeItem
 
 LOG = logging.getLogger("okr_sync.connectors.jira")
@@ -238,11 +238,7 @@ class JiraConnector:
         secret = self.settings.webhook_secret
         check_hmac_sha256(body, header(headers, "X-Hub-Signature"),
                           secret.get_secret_value() if secret is not None else None, tracker=self.name)
-        try:
-            data = json.loads(body)
-        except ValueError:
-            raise WebhookRejected(400, "webhook body is not JSON; Jira sends application/json",
-                                  tracker=self.name) from None
+        data = json_body(body, tracker=self.name, expected="the JSON object Jira sends (application/json)")
         if not isinstance(data, dict):
             raise WebhookRejected(400, "webhook body is not a JSON object", tracker=self.name)
         event = str(data.get("webhookEvent") or "")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Mapping
+from typing import Any
 
 from connectors.base import WebhookRejected
 
@@ -40,5 +42,14 @@ def check_hmac_sha256(body: bytes, signature: str | None, secret: str | None, *,
         raise WebhookRejected(401, f"webhook rejected: missing {header_name}", tracker=tracker)
     algorithm, _, digest = signature.partition("=")
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    if algorithm.lower() != "sha256" or not hmac.compare_digest(digest.strip().lower(), expected):
+    given = digest.strip().lower().encode("utf-8", "replace")  # bytes: compare_digest refuses non-ASCII str
+    if algorithm.lower() != "sha256" or not hmac.compare_digest(given, expected.encode()):
         raise WebhookRejected(401, f"webhook rejected: {header_name} does not match the body", tracker=tracker)
+
+
+def json_body(body: bytes, *, tracker: str, expected: str) -> Any:
+    """The parsed JSON of a delivery; 400 naming ``expected`` when it is not JSON (or nests absurdly deep)."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…" a million levels deep, within the size limit
+        raise WebhookRejected(400, f"webhook body is not JSON; expected {expected}", tracker=tracker) from None
