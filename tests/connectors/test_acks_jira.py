@@ -1,7 +1,8 @@
 """Acknowledgement signs on Jira KR home issues, read by ``read_homes`` on Cloud and on Server through the
 real ``jira`` library: a label ``okr-ack:<rule>`` (dated by the changelog entry that added it, or by the
 issue's creation when it was there from the start) and ``okr-ack: <rule>`` lines in people's comments;
-okr-sync's own (marked) comments never count; reading them costs no request beyond the one GET per home.
+okr-sync's own (marked) comments never count. Requests: still one GET per home, plus one changelog read
+for a home that carries an acknowledgement label and was not already read with its changelog.
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ def _fixture(deployment: str) -> dict[str, Any]:
                    {"name": "OKR Status", "type": "select", "options": STATUS_OPTIONS},
                    {"name": "KR Current Value", "type": "number"}],
         "issues": [{"key": "OKR-1", "type": "Key Result", "summary": "Recover tax debt", "reporter": "ana",
-                    "labels": ["okr-ack:stale_kr", "kr-home"], "created": CREATED}],
+                    "labels": ["okr-ack:stale_kr", "kr-home"], "created": CREATED},
+                   {"key": "OKR-2", "type": "Key Result", "summary": "Faster permits", "labels": ["kr-home"],
+                    "comments": [{"author": "ana", "body": "Late, we know.\nokr-ack: overdue_items",
+                                  "created": CREATED}]}],
     }}
 
 
@@ -85,28 +89,50 @@ def _expected(site: JiraSite, comment_id: str) -> set[AckSign]:
     }
 
 
+def test_comment_signs_cost_no_request(site: JiraSite, control_of: Callable[..., Any]) -> None:
+    control = control_of(site.sandbox)
+    home = HomeItem("jira", "OKR-2")
+    conn = JiraConnector("jira", settings(site.info), sleep=lambda _: None)
+    conn.write_fields()  # /serverInfo and /field: connector set-up, not part of reading homes
+    control.reset_requests()
+    state = conn.read_homes([home], PullSpec())[home]
+    assert control.requests()["by_route"] == {GET_ISSUE: 1}, "one GET per home, as before"
+    [comment] = site.comments("OKR-2")
+    assert state.acks == (AckSign("overdue_items", _ana(site), datetime.fromisoformat(CREATED),
+                                  f"comment:{comment['id']}"),)
+
+
 def test_label_and_comment_signs_with_rule_author_time_and_source(
         site: JiraSite, control_of: Callable[..., Any]) -> None:
     control = control_of(site.sandbox)
     home = HomeItem("jira", "OKR-1")
     conn = JiraConnector("jira", settings(site.info), sleep=lambda _: None)
-    conn.write_fields()  # /serverInfo and /field: connector set-up, not part of reading homes
+    conn.write_fields()
     control.reset_requests()
     before = conn.read_homes([home], PullSpec())[home]
-    assert control.requests()["by_route"] == {GET_ISSUE: 1}
+    assert control.requests()["by_route"] == {GET_ISSUE: 2}, "the home's GET, and its changelog for the label"
     assert before.acks == (AckSign("stale_kr", _ana(site), datetime.fromisoformat(CREATED), "label"),)
 
     _signs_by_people(site, control)
     comment_id = next(c["id"] for c in site.comments("OKR-1") if "blocked_items" in c["body"])
     control.reset_requests()
     state = conn.read_homes([home], PullSpec())[home]
-    assert control.requests()["by_route"] == {GET_ISSUE: 1}, "signs cost no request beyond the home's GET"
+    assert control.requests()["by_route"] == {GET_ISSUE: 2}, "comments and more labels cost nothing more"
     assert set(state.acks) == _expected(site, comment_id)
     assert [sign.at for sign in state.acks] == sorted(sign.at for sign in state.acks), "oldest first"
     assert all(sign.at.tzinfo is not None and sign.at.utcoffset() == UTC.utcoffset(None) for sign in state.acks)
     assert not any(sign.rule == "overdue_items" and sign.source != "label" for sign in state.acks), \
         "okr-sync's own check-in comment (it carries a marker) never counts, even with an okr-ack line"
     assert "okr-sync:checkin:OBJ1-KR1:2026-W48" in state.values["comments"]  # still read as okr-sync's own
+
+    site.edit("OKR-1", labels=["kr-home"])  # a person removes both labels and adds them again
+    site.edit("OKR-1", labels=["kr-home", "okr-ack:stale_kr", "okr-ack:Overdue-Items"])
+    later = conn.read_homes([home], PullSpec())[home]
+    assert {s for s in later.acks if s.source != "label"} == {s for s in state.acks if s.source != "label"}
+    re_added = {s.rule: s.at for s in later.acks if s.source == "label"}
+    assert re_added["stale_kr"] > datetime.fromisoformat(LABEL_ADDED), "removed and added again: a new sign"
+    site.edit("OKR-1", **{str(site.field_id("OKR Progress")): 40.0})  # like okr-sync's own field write
+    assert conn.read_homes([home], PullSpec())[home].acks == later.acks, "other edits leave the signs as they were"
 
 
 def test_manual_value_and_signs_share_one_changelog(site: JiraSite, control_of: Callable[..., Any]) -> None:
