@@ -90,9 +90,10 @@ def fail(tracker: str, topic: str, detail: str, fix: str) -> Check:
 
 def failed_call(tracker: str, topic: str, error: SyncError, fix: str) -> Check:
     """A failed request as a check; credential failures say so whatever ``topic`` was."""
-    if isinstance(error, AuthError) and "credential" in error.message:
-        return fail(tracker, "credentials", error.message, fix)
-    return fail(tracker, topic, error.message, fix)
+    detail = error.message.removesuffix("; will retry")  # doctor has retried already and reports the outcome
+    if isinstance(error, AuthError) and "credential" in detail:
+        return fail(tracker, "credentials", detail, fix)
+    return fail(tracker, topic, detail, fix)
 
 
 def attempt(tracker: str, topic: str, fix: str, action: Callable[[], Any]) -> tuple[Any, Check | None]:
