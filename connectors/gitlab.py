@@ -135,39 +135,58 @@ class GitLabConnector:
         return writes
 
     def apply(self, writes: Sequence[Write]) -> list[WriteResult]:
-        """Perform writes; one failing write never stops the others."""
+        """Perform writes; one failing write never stops the others.
+
+        A home's status label and status block go out in one PUT (labels and description together),
+        so a changed KR costs GET + PUT instead of PUT + GET + PUT; both writes share its outcome.
+        """
         results: list[WriteResult] = []
+        blocks = {w.home for w in writes if w.target == "status block"}
+        labels = {w.home: w for w in writes if w.target == "status label" and w.home in blocks}
         for write in writes:
+            if write.target == "status label" and labels.get(write.home) is write:
+                continue  # carried by the same home's status block PUT
+            together = [write] if write.target != "status block" or write.home not in labels else \
+                [labels[write.home], write]
             try:
                 if write.target == "status label":
                     self._write_labels(write)
                 elif write.target == "status block":
-                    self._write_block(write)
+                    self._write_block(write, labels.get(write.home))
                 elif write.target.startswith("check-in"):
                     self._write_checkin(write)
                 else:
                     raise SkippableError(f"unknown write target {write.target!r} on {write.home.key}",
                                          tracker=self.name)
             except SyncError as exc:
-                LOG.warning("gitlab %s: %s: %s failed: %s", self.name, write.home.key, write.target, exc.message)
-                results.append(WriteResult(write, ok=False, error=exc))
+                for done in together:
+                    LOG.warning("gitlab %s: %s: %s failed: %s", self.name, done.home.key, done.target, exc.message)
+                    results.append(WriteResult(done, ok=False, error=exc))
             else:
-                results.append(WriteResult(write, ok=True))
+                results.extend(WriteResult(done, ok=True) for done in together)
         return results
 
     def _issue_route(self, key: str) -> str:
         path, iid = split_key(key)
         return f"/projects/{quote(path, safe='')}/issues/{iid}"
 
-    def _write_labels(self, write: Write) -> None:
-        body = {name: ",".join(write.payload[part]) for name, part in (("add_labels", "add"),
+    @staticmethod
+    def _label_body(write: Write | None) -> dict[str, str]:
+        if write is None:
+            return {}
+        return {name: ",".join(write.payload[part]) for name, part in (("add_labels", "add"),
                                                                         ("remove_labels", "remove"))
                 if write.payload[part]}
-        self.transport.request("put", self._issue_route(write.home.key), subject=f"labels of {write.home.key}",
-                               body=body)
 
-    def _write_block(self, write: Write) -> None:
+    def _write_labels(self, write: Write) -> None:
+        self.transport.request("put", self._issue_route(write.home.key), subject=f"labels of {write.home.key}",
+                               body=self._label_body(write))
+
+    def _write_block(self, write: Write, labels: Write | None = None) -> None:
+        """Splice the block into a fresh copy of the description; ``labels`` (the same home's status
+        label write) rides in the same PUT."""
         route, subject = self._issue_route(write.home.key), f"description of {write.home.key}"
+        label_body = self._label_body(labels)
 
         def splice_fresh_copy() -> None:
             issue = self.transport.json("get", route, subject=subject, retry=False)
@@ -176,8 +195,9 @@ class GitLabConnector:
                                      tracker=self.name)
             old = str(issue.get("description") or "")
             new = splice(old, write.payload["block"])
-            if new != old:
-                self.transport.request("put", route, subject=subject, body={"description": new}, retry=False)
+            body = {**label_body, **({"description": new} if new != old else {})}
+            if body:
+                self.transport.request("put", route, subject=subject, body=body, retry=False)
 
         self.transport.retried(splice_fresh_copy)
 
