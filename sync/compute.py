@@ -21,6 +21,7 @@ from mapping import (
     objective_status,
     unknown_kr_findings,
 )
+from sync.acks import acknowledged_fingerprints, without_acknowledged
 from sync.domain import Domain
 
 
@@ -95,4 +96,5 @@ def compute_from_store(
         manual = {kr: value for kr in domain.key_results if (value := store.manual_value(kr)) is not None}
     subjects = (*domain.key_results, *domain.objectives)
     history = {subject: store.progress_history(subject) for subject in subjects}
-    return compute(domain, by_kr, now=now, manual=manual, history=history, all_items=items.values())
+    computed = compute(domain, by_kr, now=now, manual=manual, history=history, all_items=items.values())
+    return without_acknowledged(computed, acknowledged_fingerprints(store, subjects))

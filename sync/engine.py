@@ -32,6 +32,7 @@ from mapping import (
     render_checkin,
     render_status_block,
 )
+from sync.acks import AckSignal, acknowledged_fingerprints, learn, without_acknowledged
 from sync.clock import system_clock
 from sync.compute import Computed, compute_from_store
 from sync.domain import Domain, build_domain
@@ -99,7 +100,7 @@ class Engine:
         states = self._read_homes(first, report)
         manual = self._manual_values(states, dry_run=dry_run)
 
-        computed = self._compute(now, overlay, manual)
+        computed = self._acknowledge(self._compute(now, overlay, manual), states, dry_run=dry_run)
         report.computed = computed
         desired = self._desired(homes, computed, checkin_week, checkin_krs, now, overlay)
         stale = {d.home for d in desired if self._written(d.home).get(DESIRED) != fingerprint(d)}
@@ -205,6 +206,17 @@ class Engine:
     def _compute(self, now: datetime, overlay: Mapping[tuple[str, str], WorkItem],
                  manual: Mapping[str, ManualValue]) -> Computed:
         return compute_from_store(self.domain, self.store, now=now, overlay=overlay, manual=manual)
+
+    def _acknowledge(self, computed: Computed, states: Mapping[HomeItem, HomeState], *, dry_run: bool) -> Computed:
+        """Learn acknowledgement signs people left on home items; drop the findings they acknowledge."""
+        subject_of = {home: subject for subject, home in self.domain.homes().items()}
+        signals = [AckSignal(subject_of[home], sign.rule, sign.by, sign.at, sign.source)
+                   for home, state in states.items() if home in subject_of for sign in state.acks]
+        if not signals or dry_run:
+            return computed
+        learn(self.store, computed, signals)
+        subjects = [*self.domain.key_results, *self.domain.objectives]
+        return without_acknowledged(computed, acknowledged_fingerprints(self.store, subjects))  # type: ignore[no-any-return]
 
     def _desired(self, homes: Mapping[str, HomeItem], computed: Computed, week: str | None,
                  krs: set[str] | None, now: datetime, overlay: Mapping[tuple[str, str], WorkItem]) -> list[DesiredHome]:
