@@ -136,6 +136,7 @@ class Daemon:
         reconcile = self.settings.schedule.reconcile.total_seconds()
         debounce = self.settings.schedule.debounce.total_seconds()
         next_run = self._last_full = time.monotonic()
+        next_checkin = self._first_checkin()
         while not self.stopping.is_set():
             self.last_loop = now = time.monotonic()
             next_due: float | None = None
@@ -147,6 +148,7 @@ class Daemon:
                     if full:
                         self._last_full = now
                     next_run = now + interval
+                next_checkin = self._maybe_post_checkin(next_checkin)
                 ready, next_due = self.triggers.due(debounce)
                 if ready:
                     self._run(ready & self.held, triggered_at=now)
@@ -159,6 +161,34 @@ class Daemon:
                 wait = min(wait, next_due - time.monotonic())
             self.triggers.wake.wait(max(0.05, min(wait, 5.0)))
             self.triggers.wake.clear()
+
+    def _first_checkin(self) -> datetime | None:
+        """The scheduled check-in to post first: the latest one already due (posting is idempotent), so a
+        daemon restarted on Monday at 09:05 still posts Monday's check-in."""
+        spec = self.settings.schedule.checkin
+        if not spec:
+            return None
+        from datetime import timedelta
+
+        from sync.checkin import next_checkin_time
+
+        return next_checkin_time(spec, self.settings.schedule.timezone, self.engine.clock() - timedelta(days=7))
+
+    def _maybe_post_checkin(self, due: datetime | None) -> datetime | None:
+        """Post the weekly check-in when its time has come; returns the next due time."""
+        if due is None or self.engine.clock() < due or not self.held:
+            return due
+        from sync.checkin import due_checkin_week, next_checkin_time
+
+        tz = self.settings.schedule.timezone
+        week = due_checkin_week(due, tz)
+        report = self.engine.cycle(only=self.held, checkin_week=week, may_write=self.dealer.may_write,
+                                   should_stop=self.stopping.is_set)
+        self.cycles_done += 1
+        self.metrics.observe(report)
+        log.info("weekly check-in posted", extra={"week": week, "writes": report.writes,
+                                                   "problems": len(report.problems)})
+        return next_checkin_time(self.settings.schedule.checkin or "", tz, due)
 
     def _run(self, trackers: set[str], *, full: bool = False, triggered_at: float | None = None) -> None:
         if not trackers or self.stopping.is_set():
