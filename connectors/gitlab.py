@@ -246,6 +246,10 @@ class GitLabConnector:
 
     # -- webhooks and life cycle ---------------------------------------------------------------------
 
+    def mention(self, identity: str | None, name: str) -> str:
+        """``@username`` (GitLab notifies the user), or the name when no username is known."""
+        return f"@{identity.lstrip('@')}" if identity else name
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, max_bytes: int) -> WebhookEvent:
         """``Issue Hook`` / ``Note Hook`` → changed issue keys; see :mod:`connectors.gitlab_webhook`."""
         secret = self.settings.webhook_secret.get_secret_value() if self.settings.webhook_secret else None

@@ -232,6 +232,13 @@ class JiraConnector:
 
     # --- webhooks -------------------------------------------------------------------------------------
 
+    def mention(self, identity: str | None, name: str) -> str:
+        """The owner's mention in wiki markup: ``[~accountid:…]`` on Cloud, ``[~username]`` on Server."""
+        if not identity or "@" in identity:  # an e-mail cannot be mentioned without a user lookup
+            return name
+        self.session.client()  # the deployment type comes with serverInfo
+        return f"[~accountid:{identity}]" if self.session.cloud else f"[~{identity}]"
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, max_bytes: int) -> WebhookEvent:
         """Authenticate (size, then ``X-Hub-Signature`` when a secret is set) and read the changed issue."""
         check_size(body, max_bytes, tracker=self.name)

@@ -220,7 +220,7 @@ class PlannerConnector:
             writes.append(Write(want.home, wb.BLOCK, old, block, {"marker": marker, "block": block}))
         if want.checkin is not None:
             prefix = wb.checkin_prefix(want.checkin.kr_id)
-            text = render_checkin(want.checkin, "text")
+            text = render_checkin(want.checkin, "text", owner=want.owner_mention)
             old = wb.current_block(description, prefix, prefix=True)
             if old != text.rstrip("\n"):
                 writes.append(Write(want.home, f"{wb.CHECKIN} {want.checkin.week}", old, text,
@@ -247,6 +247,10 @@ class PlannerConnector:
         return None
 
     # -- the rest ----------------------------------------------------------------------------------
+
+    def mention(self, identity: str | None, name: str) -> str:
+        """Planner has no mentions: the owner's name is written."""
+        return name
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, max_bytes: int) -> WebhookEvent:
         """A Graph change notification (or a relay posting one) naming changed tasks."""

@@ -140,9 +140,16 @@ def _objective_entries(status: ObjectiveStatus, flavour: Flavour) -> list[Entry]
     return entries
 
 
-def render_checkin(checkin: CheckIn, flavour: Flavour, *, title: str | None = None) -> str:
-    """The 3P check-in as a marked block for the flavour (one per KR and ISO week)."""
+def render_checkin(checkin: CheckIn, flavour: Flavour, *, title: str | None = None,
+                   owner: str | None = None) -> str:
+    """The 3P check-in as a marked block for the flavour (one per KR and ISO week).
+
+    ``owner`` is the KR owner's tracker-native mention (``[~accountid:…]``, ``@user``) or name; it is
+    written as given (it is tracker markup), so the tracker notifies the owner.
+    """
     entries: list[Entry] = []
+    if owner:
+        entries.append((0, f"{escape('Owner', flavour)}: {owner}"))
     if checkin.previous_progress is None or checkin.delta is None:
         progress = f"{_pct(checkin.progress)} (no figure from a week ago)"
     else:

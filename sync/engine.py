@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import replace
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ from sync.acks import AckSignal, acknowledged_fingerprints, learn, without_ackno
 from sync.clock import system_clock
 from sync.compute import Computed, compute_from_store
 from sync.domain import Domain, build_domain
+from sync.people import Directory
 from sync.report import CycleReport, TrackerOutcome
 
 log = logging.getLogger("okr_sync.engine")
@@ -228,15 +230,28 @@ class Engine:
                 checkin = self.checkin(subject, week, computed, now)
             title = (self.domain.key_results[subject].title if subject in self.domain.key_results
                      else self.domain.objectives[subject].title)
-            desired.append(DesiredHome(home, subject, title, status, checkin))
+            mention = self._mention(subject, home) if checkin is not None else None
+            desired.append(DesiredHome(home, subject, title, status, checkin, mention))
         return desired
+
+    def _mention(self, kr_id: str, home: HomeItem) -> str | None:
+        """The KR owner's mention in the home's tracker (people directory), or their name."""
+        owner = self.domain.key_results[kr_id].owner
+        person = self.settings.person(owner)
+        if person is None:
+            return owner
+        identity = person.identities.get(home.tracker)
+        mention = getattr(self.connectors.get(home.tracker), "mention", None)
+        return mention(identity, person.name) if callable(mention) else person.name
 
     def checkin(self, kr_id: str, week: str, computed: Computed, now: datetime) -> CheckIn:
         """The 3P check-in of one KR for an ISO week."""
         from mapping import week_bounds
 
         kr = self.domain.key_results[kr_id]
-        items = self.store.items_by_kr([kr_id]).get(kr_id, [])  # type: ignore[attr-defined]
+        directory = Directory(self.settings.people)
+        items = [replace(i, assignee=directory.display(i.tracker, i.assignee)) if i.assignee else i
+                 for i in self.store.items_by_kr([kr_id]).get(kr_id, [])]  # type: ignore[attr-defined]
         start = datetime.combine(week_bounds(week)[0], datetime.min.time(), UTC)
         previous = self.store.progress_at(kr_id, start)  # type: ignore[attr-defined]
         return compose_checkin(kr, computed.key_results[kr_id], items, week, now=now, previous_progress=previous)
