@@ -5,7 +5,14 @@ Progress, expected, gap, forecast and rates are fractions (0.42), never percenta
 """
 
 from mapping.checkin import compose_checkin, item_ref
-from mapping.companion import RULES, kr_findings, objective_findings, unknown_kr_findings
+from mapping.companion import (
+    RULES,
+    kr_findings,
+    objective_findings,
+    owners_without_plan,
+    unknown_kr_findings,
+    unlinked_team_work,
+)
 from mapping.execution import planned_vs_executed, weeks_execution
 from mapping.kr_status import kr_status, recent_weeks
 from mapping.markers import (
@@ -125,6 +132,7 @@ __all__ = [
     "next_week",
     "objective_findings",
     "objective_status",
+    "owners_without_plan",
     "parse_marker",
     "parse_week",
     "planned_vs_executed",
@@ -139,6 +147,7 @@ __all__ = [
     "status_from_pace",
     "status_marker",
     "unknown_kr_findings",
+    "unlinked_team_work",
     "week_bounds",
     "week_end_utc",
     "week_start_utc",

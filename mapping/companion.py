@@ -6,8 +6,8 @@ that triggered it and a suggested action. ``RULES`` lists every rule id with wha
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
 
 from mapping.execution import is_planned_for
 from mapping.model import (
@@ -42,6 +42,8 @@ RULES: dict[str, str] = {
     "objective_without_owner": "the objective has no owner",
     "too_many_krs": "the objective has more KRs than recommended",
     "unknown_kr": "work references a KR id that is not defined",
+    "owner_without_plan": "an owner has no open item planned for next week on any of their KRs, in any tracker",
+    "unlinked_team_work": "open work assigned to an owner's team is linked to no KR",
 }
 
 _OPEN = (StatusCategory.TODO, StatusCategory.IN_PROGRESS)
@@ -250,3 +252,91 @@ def unknown_kr_findings(items: Iterable[WorkItem], known_ids: Collection[str]) -
         )
         for kr_id, keys in sorted(unknown.items())
     )
+
+
+# -- per owner (KR ownership across trackers) ------------------------------------------------------------
+
+
+def owners_without_plan(
+    krs: Iterable[KeyResult],
+    items_by_kr: Mapping[str, Sequence[WorkItem]],
+    *,
+    now: datetime,
+    cycle_ends: Mapping[str, date] | None = None,
+    finished: Collection[str] = (),
+) -> tuple[Finding, ...]:
+    """One finding per owner none of whose active KRs has an open item planned for next week.
+
+    Items count from every tracker, so a plan kept in Planner covers a KR whose home is in Jira. A KR is
+    active unless it is in ``finished`` or its cycle (``cycle_ends``: KR id → last day) ends before next
+    week starts; an owner with no active KR gets no finding.
+    """
+    upcoming = next_week(iso_week(now.date()))
+    monday, sunday = week_bounds(upcoming)
+    active: dict[str, list[str]] = {}
+    planned: set[str] = set()
+    for kr in krs:
+        owner = (kr.owner or "").strip()
+        end = (cycle_ends or {}).get(kr.id)
+        if not owner or kr.id in finished or (end is not None and monday > end):
+            continue
+        active.setdefault(owner, []).append(kr.id)
+        if any(item.status in _OPEN and is_planned_for(item, upcoming, monday, sunday)
+               for item in items_by_kr.get(kr.id, ())):
+            planned.add(owner)
+    return tuple(
+        Finding(
+            "owner_without_plan", Severity.WARNING, owner,
+            f"no open item is planned for {upcoming} on any of {owner}'s {len(ids)} KR(s) "
+            f"({', '.join(ids)}), in any tracker",
+            f"Plan next week's actions with the team: give items on these KRs a due date in {upcoming} "
+            "or tag them for it.",
+            (upcoming, *ids),
+        )
+        for owner, ids in active.items() if owner not in planned
+    )
+
+
+def unlinked_team_work(
+    krs: Iterable[KeyResult],
+    items_by_kr: Mapping[str, Sequence[WorkItem]],
+    items: Iterable[WorkItem],
+    *,
+    resolve: Callable[[str, str], str | None] | None = None,
+    sample: int = 3,
+) -> tuple[Finding, ...]:
+    """Per owner, one summary of open work assigned to their team that is linked to no KR.
+
+    An owner's team is everyone assigned to an item linked to one of their KRs, plus the owner. People are
+    compared through ``resolve(tracker, assignee) → person id`` (the people directory) when given, else by
+    the assignee as the tracker reports it. The finding gives the count and at most ``sample`` keys —
+    never one finding per item — and asks whether the work serves a KR.
+    """
+    def who(tracker: str, assignee: str) -> str:
+        found = resolve(tracker, assignee) if resolve is not None else None
+        return (found or assignee).strip().lower()
+
+    teams: dict[str, set[str]] = {}
+    for kr in krs:
+        owner = (kr.owner or "").strip()
+        if not owner:
+            continue
+        team = teams.setdefault(owner, {owner.lower()})
+        team.update(who(i.tracker, i.assignee) for i in items_by_kr.get(kr.id, ()) if i.assignee)
+    unlinked = [(who(i.tracker, i.assignee), i) for i in items
+                if not i.kr_ids and i.assignee and i.status in _OPEN]
+    found: list[Finding] = []
+    for owner, team in teams.items():
+        keys = sorted(f"{item.tracker}:{item.key}" for person, item in unlinked if person in team)
+        if not keys:
+            continue
+        shown = keys[:max(sample, 1)]
+        more = f" and {len(keys) - len(shown)} more" if len(keys) > len(shown) else ""
+        found.append(Finding(
+            "unlinked_team_work", Severity.INFO, owner,
+            f"{len(keys)} open item(s) assigned to {owner}'s team link to no KR: {', '.join(shown)}{more}",
+            "Is this work for a KR? Link it (a kr label, field or bucket) so it counts, or agree in the "
+            "check-in that it is business as usual.",
+            (str(len(keys)), *shown),
+        ))
+    return tuple(found)

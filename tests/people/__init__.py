@@ -1,0 +1,1 @@
+"""Tests of issue 14: people and KR ownership across trackers."""
