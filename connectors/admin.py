@@ -3,12 +3,13 @@
 Every connector that supports the admin path exposes::
 
     connector.doctor(spec, homes, people) -> list[Check]
-    connector.setup_plan() -> list[SetupStep]
+    connector.setup_plan(homes=None) -> list[SetupStep]
     connector.apply_setup(steps) -> list[StepResult]
 
-``doctor`` only reads (a read-only account is detected from the tracker's permission API, never by
-trying a write). ``setup_plan`` lists what is missing; a second plan after ``apply_setup`` is empty
-(never deleting or renaming anything). Shared checks (webhook secret, TLS) live here.
+or has a ``connectors/<kind>_admin.py`` module with the same functions taking the connector first, which
+:func:`admin_of` binds to it. ``doctor`` only reads (a read-only account is detected from the tracker's
+permission API, never by trying a write). ``setup_plan`` lists what is missing; a second plan after
+``apply_setup`` is empty (never deleting or renaming anything). Shared checks (webhook secret, TLS) live here.
 """
 
 from __future__ import annotations
@@ -125,3 +126,36 @@ def tls_check(tracker: str, url: str, verify_tls: bool, ca_cert: str | None) -> 
     where = f" (CA bundle {ca_cert})" if ca_cert else ""
     detail = "plain HTTP on this machine" if parts.scheme == "http" else f"certificates verified{where}"
     return ok(tracker, "TLS", detail)
+
+
+class _ModuleAdmin:
+    """The admin functions of ``connectors/<kind>_admin.py`` bound to one connector."""
+
+    def __init__(self, connector: Any, module: Any) -> None:
+        self._connector, self._module = connector, module
+
+    def doctor(self, spec: Any, homes: Mapping[str, Any], people: Mapping[str, str]) -> list[Check]:
+        """The module's ``doctor(connector, spec, homes, people)``."""
+        return list(self._module.doctor(self._connector, spec, homes, people))
+
+    def setup_plan(self, homes: Mapping[str, Any] | None = None) -> list[SetupStep]:
+        """The module's ``setup_plan(connector, homes)``."""
+        return list(self._module.setup_plan(self._connector, homes))
+
+    def apply_setup(self, steps: Any) -> list[StepResult]:
+        """The module's ``apply_setup(connector, steps)``."""
+        return list(self._module.apply_setup(self._connector, steps))
+
+
+def admin_of(connector: Any) -> Any | None:
+    """What offers ``doctor`` / ``setup_plan`` / ``apply_setup`` for ``connector``: the connector itself when it
+    has those methods, else the built-in ``connectors.<kind>_admin`` module bound to it, else None."""
+    if all(hasattr(connector, name) for name in ("doctor", "setup_plan", "apply_setup")):
+        return connector
+    import importlib
+
+    try:
+        module = importlib.import_module(f"connectors.{connector.kind}_admin")
+    except ModuleNotFoundError:
+        return None
+    return _ModuleAdmin(connector, module)

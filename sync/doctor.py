@@ -89,12 +89,14 @@ def run_doctor(settings: Settings, *, only: set[str] | None = None,
 
 def _tracker_checks(connector: Any, name: str, spec: Any, homes: Mapping[str, Any],
                     people: Mapping[str, str]) -> list[Check]:
-    doctor = getattr(connector, "doctor", None)
-    if doctor is None:
+    from connectors.admin import admin_of
+
+    admin = admin_of(connector)
+    if admin is None:
         return [warn(name, "doctor", f"the {connector.kind} connector has no doctor checks yet",
                      "run okr-sync plan and read its problems instead")]
     try:
-        return list(doctor(spec, homes, people))
+        return list(admin.doctor(spec, homes, people))
     except SyncError as exc:  # a connector bug or an unexpected answer must not hide other trackers
         return [fail(name, "doctor", exc.message, "fix the problem named and run okr-sync doctor again")]
 

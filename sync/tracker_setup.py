@@ -14,7 +14,7 @@ from typing import Any
 
 from config.errors import ConfigurationError
 from config.models import Settings
-from connectors.admin import SetupStep, StepResult
+from connectors.admin import SetupStep, StepResult, admin_of
 
 
 @dataclass
@@ -61,12 +61,13 @@ def run_setup(settings: Settings, which: str, *, apply: bool,
         tracker = settings.trackers[name]
         connector = (connect or (lambda n, t: connector_class(t.kind)(n, t)))(name, tracker)
         try:
-            if not hasattr(connector, "setup_plan"):
+            admin = admin_of(connector)
+            if admin is None:
                 raise ConfigurationError(f"the {tracker.kind} connector offers no set-up yet; create what "
                                          "docs/admin-guide.md lists by hand")
-            run.planned[name] = list(connector.setup_plan(homes))
+            run.planned[name] = list(admin.setup_plan(homes))
             if apply and run.planned[name]:
-                run.results[name] = list(connector.apply_setup(run.planned[name]))
+                run.results[name] = list(admin.apply_setup(run.planned[name]))
         finally:
             connector.close()
     return run
