@@ -27,6 +27,10 @@ def test_demo_config_is_green_and_doctor_writes_nothing(sandbox: Any, tmp_path: 
     assert by[("gitlab", "KR home issues")]["detail"].startswith("3 found: ")
     assert by[("jira", "people")]["detail"] == "14 identities found in Jira"
     assert by[("gitlab", "people")]["detail"] == "14 usernames found in GitLab"
+    assert by[("planner", "KR home tasks")]["detail"].startswith("3 found: ")
+    assert by[("planner", "people")]["detail"] == "14 users found in Entra ID"
+    assert {c["topic"] for c in checks if c["tracker"] == "planner" and c["topic"].startswith("categories")}
+    assert all(c["level"] == "ok" for c in checks if c["tracker"] == "planner" and "plan" in c["topic"])
     # the demo sets no webhook secrets: a loud warning with the fix, not a failure
     assert by[("jira", "webhook secret")]["level"] == "warn"
     assert "trackers.jira.webhook_secret" in by[("jira", "webhook secret")]["fix"]
