@@ -246,6 +246,23 @@ class PlannerConnector:
                 return value
         return None
 
+    # -- people ------------------------------------------------------------------------------------
+
+    def list_users(self) -> list[dict[str, Any]]:
+        """Every user of the tenant as ``{"identity", "name", "email"}`` (``okr-sync people import``).
+
+        ``GET /users?$select=id,displayName,mail,userPrincipalName&$top=999`` following
+        ``@odata.nextLink`` (needs User.Read.All). The identity is the user id; the e-mail is ``mail``,
+        else the UPN when it has the form of an address.
+        """
+        base = self.settings.graph_url.rstrip("/")
+        url = f"{base}/users?$select=id,displayName,mail,userPrincipalName&$top=999"
+        users = self._ops._pages(lambda: self._ops.graph.users.with_url(url), "user list (/users)")
+        return [{"identity": str(u["id"]), "name": u.get("displayName"),
+                 "email": u.get("mail") or (u.get("userPrincipalName") if "@" in str(u.get("userPrincipalName"))
+                                            else None)}
+                for u in users if isinstance(u, dict) and u.get("id")]
+
     # -- the rest ----------------------------------------------------------------------------------
 
     def mention(self, identity: str | None, name: str) -> str:

@@ -11,7 +11,7 @@ DELETE (412 ``PreconditionFailed`` when missing or stale), 204 on success or 200
 Endpoints: ``/planner/plans`` (POST), ``/planner/plans/{id}`` (GET, PATCH), ``…/details`` (GET, PATCH),
 ``…/buckets`` (GET), ``…/tasks`` (GET, POST), ``/planner/buckets`` (POST), ``/planner/buckets/{id}``
 (GET, PATCH, DELETE), ``…/tasks`` (GET), ``/planner/tasks`` (POST), ``/planner/tasks/{id}`` (GET, PATCH,
-DELETE), ``…/details`` (GET, PATCH), ``/users/{id | userPrincipalName}``,
+DELETE), ``…/details`` (GET, PATCH), ``/users`` (GET), ``/users/{id | userPrincipalName}``,
 ``/groups/{id}/planner/plans``. Collections honour ``$top`` (lowers the page size), ``$select`` and
 ``$expand=details``; ``$filter``, ``$orderby``, ``$count``, ``$search`` and ``$skip`` are refused
 with 400 — Planner has no server-side filtering or delta: poll and compare ETags.
@@ -65,6 +65,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("DELETE", "/planner/tasks/{task_id}", planner.delete_task),
     ("GET", "/planner/tasks/{task_id}/details", planner.get_task_details),
     ("PATCH", "/planner/tasks/{task_id}/details", planner.patch_task_details),
+    ("GET", "/users", planner.list_users),
     ("GET", "/users/{user_id}", planner.get_user),
     ("GET", "/groups/{group_id}/planner/plans", planner.list_group_plans),
 ]

@@ -261,6 +261,32 @@ def patch_task_details(call: PlannerCall, task_id: str) -> Reply:
     return call.write(call.entity("taskDetails", task_id))
 
 
+def list_users(call: PlannerCall) -> Reply:
+    """``GET /users``: every user, ``$select`` and ``$top`` (1–999, default 100) honoured, paged with an
+    absolute ``@odata.nextLink`` (``$skiptoken``); ``$filter`` and the other options are refused (400)."""
+    for option in UNSUPPORTED_OPTIONS:
+        if option in call.query:
+            raise bad_request(f"The query option '{option}' is not supported by this sandbox for /users.")
+    top = call.query.get("$top", "100")
+    if not top.isdigit() or not 1 <= int(top) <= 999:
+        raise bad_request(f"Invalid page size specified: '{top}'. Must be between 1 and 999 inclusive.")
+    try:
+        after = int(base64.urlsafe_b64decode(call.query.get("$skiptoken", "").encode()).decode() or 0)
+    except ValueError:
+        raise bad_request("The $skiptoken value is invalid.") from None
+    users = list(call.state.users.values())
+    page = users[after:after + int(top)]
+    selected = [s.strip() for s in call.query.get("$select", "").split(",") if s.strip()]
+    body: dict[str, Any] = {"@odata.context": f"{call.base}/$metadata#users",
+                            "value": [{k: v for k, v in u.items() if not selected or k in selected or k == "id"}
+                                      for u in page]}
+    if after + int(top) < len(users):
+        token = base64.urlsafe_b64encode(str(after + int(top)).encode()).decode()
+        kept = [(k, v) for k, v in call.query.items(multi=True) if k != "$skiptoken"]
+        body["@odata.nextLink"] = f"{call.base}{call.path}?{urlencode([*kept, ('$skiptoken', token)])}"
+    return 200, body
+
+
 def get_user(call: PlannerCall, user_id: str) -> Reply:
     """``GET /users/{id | userPrincipalName}``."""
     user = call.state.find_user(user_id)

@@ -53,6 +53,7 @@ ROUTES: list[tuple[str, tuple[str, ...], str]] = [
     ("/myself", ("GET",), "myself"),
     ("/mypermissions", ("GET",), "my_permissions"),
     ("/user/search", ("GET",), "user_search"),
+    ("/users/search", ("GET",), "users_list"),
     ("/user", ("GET",), "user_get"),
     ("/field", ("GET",), "field_list"),
     ("/field", ("POST",), "field_create"),

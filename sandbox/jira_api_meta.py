@@ -63,6 +63,13 @@ class MetaApi:
         _, _, page = call.page(found, 50, 1000)
         return [call.render.full_user(u) for u in page]
 
+    def users_list(self, call: Call) -> Any:
+        """``GET /users/search`` (Cloud only: every user, ``startAt``/``maxResults`` paging; 404 on Server)."""
+        if not call.cloud:
+            raise JiraApiError(404, f"null for uri: {call.request.path}")
+        _, _, page = call.page(list(call.state.users), 50, 1000)
+        return [call.render.user(u) for u in page]
+
     def user_get(self, call: Call) -> Any:
         """``GET /user?accountId=`` (Cloud) or ``?username=|key=`` (Server)."""
         ref = call.arg("accountId") if call.cloud else (call.arg("username") or call.arg("key"))

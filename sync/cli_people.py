@@ -1,4 +1,5 @@
-"""``okr-sync plan-week``: an owner's weekly action plan across every tracker."""
+"""``okr-sync plan-week`` (an owner's weekly action plan across every tracker, with the per-owner companion
+findings) and ``okr-sync people import`` (directory entries proposed from a tracker's users, by e-mail)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
-from sync.cli_app import EXIT_CONFIG, ConfigOption, JsonOption, app, config_failure, print_json
+from sync.cli_app import EXIT_CONFIG, EXIT_TRACKER, ConfigOption, JsonOption, app, config_failure, print_json
+
+people_app = typer.Typer(help="The people directory: owners and their identity in each tracker.",
+                         no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+app.add_typer(people_app, name="people")
 
 
 @app.command("plan-week")
@@ -18,9 +23,10 @@ def plan_week(
 ) -> None:
     """Each owner's weekly action plan: items planned on their KRs, by KR and assignee, planned vs executed."""
     from config.errors import ConfigurationError
-    from mapping import parse_week
+    from mapping import KrStatusValue, parse_week
+    from sync.compute import compute_from_store
     from sync.domain import build_domain
-    from sync.people import owners, weekly_plan
+    from sync.people import owner_findings, owners, week_eve, weekly_plan
     from sync.runtime import runtime
 
     try:
@@ -36,13 +42,21 @@ def plan_week(
                 raise typer.Exit(EXIT_CONFIG)
             items = rt.store.items_by_kr()
             plans = [weekly_plan(o, week, domain, rt.settings, items) for o in ([owner] if owner else owners(domain))]
+            eve = week_eve(week)  # the findings look at --week as "next week"
+            done = {k for k, s in compute_from_store(domain, rt.store, now=eve).key_results.items()
+                    if s.status is KrStatusValue.DONE}
+            findings = owner_findings(domain, rt.settings, rt.store.items(), items, now=eve, finished=done)
     except ConfigurationError as exc:
         config_failure(exc, as_json)
     if as_json:
-        print_json({"week": week, "plans": [_plan_json(p) for p in plans]})
+        print_json({"week": week, "plans": [{**_plan_json(p), "findings": [
+            {"rule": f.rule, "severity": str(f.severity), "reason": f.reason, "action": f.action,
+             "facts": list(f.facts)} for f in findings.get(p.owner, [])]} for p in plans]})
         return
     for plan in plans:
         typer.echo(_plan_text(plan))
+        for finding in findings.get(plan.owner, []):
+            typer.echo(f"  ! {finding.rule}: {finding.reason}\n    → {finding.action}")
 
 
 def _plan_json(plan: Any) -> dict[str, Any]:
@@ -59,7 +73,8 @@ def _plan_text(plan: Any) -> str:
     lines = [f"{plan.owner_name} ({plan.owner}) — weekly plan {plan.week}"]
     for kr in plan.key_results:
         ex = kr.execution
-        rate = "nothing planned" if ex is None or ex.rate is None else f"{ex.executed}/{ex.planned} done ({ex.rate:.0%})"
+        rate = "nothing planned" if ex is None or ex.rate is None else \
+            f"{ex.executed}/{ex.planned} done ({ex.rate:.0%})"
         lines.append(f"  {kr.kr_id} {kr.title} — {rate}")
         if not kr.by_assignee:
             lines.append("    (no item planned for this week)")
@@ -67,3 +82,36 @@ def _plan_text(plan: Any) -> str:
             lines.append(f"    {who}:")
             lines += [f"      [{i.status.value}] {i.tracker} {i.key} {i.title}" for i in items]
     return "\n".join(lines)
+
+
+@people_app.command("import")
+def people_import(
+    source: Annotated[str, typer.Option("--from", help="Tracker name (or kind: jira, gitlab, planner).")],
+    config: ConfigOption = None,
+) -> None:
+    """Propose people entries from a tracker's users, matched by e-mail; prints YAML, changes nothing."""
+    from config.errors import ConfigurationError, SyncError
+    from config.load import load_config
+    from sync.people import import_yaml, propose_import
+    from sync.runtime import open_connectors
+
+    try:
+        settings = load_config(config).settings
+    except ConfigurationError as exc:
+        config_failure(exc, False)
+    trackers = settings.trackers
+    of_kind = [n for n, t in trackers.items() if t.kind == source]
+    name = source if source in trackers else (of_kind[0] if len(of_kind) == 1 else None)
+    if name is None:
+        typer.echo(f"--from {source}: no such tracker; configured: "
+                   f"{', '.join(f'{n} ({t.kind})' for n, t in trackers.items()) or 'none'}", err=True)
+        raise typer.Exit(EXIT_CONFIG)
+    connector: Any = open_connectors(settings, only={name})[name]
+    try:
+        users = connector.list_users()
+    except SyncError as exc:
+        typer.echo(f"{name}: could not list users: {exc}", err=True)
+        raise typer.Exit(EXIT_TRACKER) from None
+    finally:
+        connector.close()
+    typer.echo(import_yaml(propose_import(name, settings.people, users)), nl=False)
