@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -85,5 +86,7 @@ def test_setup_gitlab_creates_status_labels_once(make_sandbox: Any, tmp_path: Pa
     code, output = invoke(["setup", "gitlab", "--apply", "--config", str(config)], sb)
     assert code == 0 and "gitlab: nothing to do" in output
     assert control.requests()["writes"] == 0
+    code, output = invoke(["setup", "gitlab", "--json", "--config", str(config)], sb)
+    assert (code, json.loads(output)) == (0, {"planned": {"gitlab": []}, "results": {}})
     code, output = invoke(["setup", "trello", "--config", str(config)], sb)
     assert code == 2 and "no tracker of kind or name 'trello'" in output
