@@ -244,6 +244,20 @@ class GitLabConnector:
 
         return gitlab_admin.apply_setup(self, steps)
 
+    # -- people --------------------------------------------------------------------------------------
+
+    def list_users(self) -> list[dict[str, Any]]:
+        """Every active human user as ``{"identity", "name", "email"}`` (``okr-sync people import``).
+
+        ``GET /users?active=true&humans=true``, every page. GitLab shows ``email`` to administrators only;
+        others see ``public_email`` when the user made one public, else the e-mail is None.
+        """
+        users = [row for page in self.transport.pages("/users", subject="user list (/users)",
+                                                      query={"active": "true", "humans": "true"})
+                 for row in page if isinstance(row, dict) and row.get("username")]
+        return [{"identity": str(u["username"]), "name": u.get("name"),
+                 "email": u.get("email") or u.get("public_email") or None} for u in users]
+
     # -- webhooks and life cycle ---------------------------------------------------------------------
 
     def mention(self, identity: str | None, name: str) -> str:

@@ -230,6 +230,29 @@ class JiraConnector:
 
         return jira_admin.apply_setup(self, steps)
 
+    # --- people ---------------------------------------------------------------------------------------
+
+    def list_users(self) -> list[dict[str, Any]]:
+        """Every active user as ``{"identity", "name", "email"}`` (``okr-sync people import``).
+
+        Cloud: ``GET /users/search`` paged by ``startAt`` (app and customer accounts left out; the
+        e-mail is None where the user's profile hides it). Server: ``GET /user/search?username=.``.
+        """
+        client = self.session.client()
+        cloud = self.session.cloud
+        path, query, size = ("users/search", {}, 100) if cloud else ("user/search", {"username": "."}, 1000)
+        users: list[dict[str, Any]] = []
+        while True:
+            params = {**query, "startAt": len(users), "maxResults": size}
+            page = self.session.call(lambda p=params: client._get_json(path, params=p),  # type: ignore[misc]
+                                     subject=f"user list (/{path})")
+            if not isinstance(page, list) or not page:
+                break
+            users += page
+        wanted = [u for u in users if u.get("active", True) and u.get("accountType", "atlassian") == "atlassian"]
+        return [{"identity": str(u.get("accountId") if cloud else u.get("name")), "name": u.get("displayName"),
+                 "email": u.get("emailAddress") or None} for u in wanted]
+
     # --- webhooks -------------------------------------------------------------------------------------
 
     def mention(self, identity: str | None, name: str) -> str:
