@@ -92,14 +92,18 @@ class GitLabConnector:
                 for page in self.transport.pages(f"/projects/{quote(path, safe='')}/issues",
                                                  subject=f"home issues of project {path}",
                                                  query={"iids[]": chunk, "state": "all"}):
-                    found.update({int(row["iid"]): row for row in page})
+                    found.update({row["iid"]: row for row in page
+                                  if isinstance(row, dict) and isinstance(row.get("iid"), int)})
             except SkippableError as exc:  # the project is gone or invisible: its homes do not exist
                 LOG.warning("gitlab %s: %s", self.name, exc.message)
         return found
 
     def _home_state(self, home: HomeItem, issue: dict[str, Any], spec: PullSpec) -> HomeState:
-        values: dict[str, Any] = {"labels": list(issue.get("labels") or []),
-                                  "block": block_text(issue.get("description"))}
+        description, labels = issue.get("description"), issue.get("labels") or []
+        values: dict[str, Any] = {"labels": [str(label) for label in labels] if isinstance(labels, list) else [],
+                                  "block": block_text(description) if isinstance(description, str) else None}
+        if (description is not None and not isinstance(description, str)) or not isinstance(labels, list):
+            values["error"] = f"home issue {home.key}: GitLab answered a description or labels of the wrong type"
         kr_id = spec.manual_homes.get(home)
         manual = None
         notes: list[dict[str, Any]] = []  # read only when check-ins or a manual value need them (acks ride along)
@@ -193,7 +197,11 @@ class GitLabConnector:
             if not isinstance(issue, dict):
                 raise SkippableError(f"{subject}: GitLab answered something other than an issue; not written",
                                      tracker=self.name)
-            old = str(issue.get("description") or "")
+            description = issue.get("description")
+            if description is not None and not isinstance(description, str):
+                raise SkippableError(f"{subject}: GitLab answered a description that is not text; not written "
+                                     "(splicing into it could lose people's text)", tracker=self.name)
+            old = description or ""
             new = splice(old, write.payload["block"])
             body = {**label_body, **({"description": new} if new != old else {})}
             if body:

@@ -90,10 +90,13 @@ def split_key(key: str) -> tuple[str, int]:
 
 
 def parse_time(value: Any) -> datetime | None:
-    """GitLab's ``2026-11-24T10:15:30.123Z`` as an aware datetime (None when absent)."""
+    """GitLab's ``2026-11-24T10:15:30.123Z`` as an aware datetime (None when absent or unreadable)."""
     if not value:
         return None
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None  # not a time GitLab writes: unknown, never a crash of the whole pull
 
 
 class IssueTranslator:
@@ -140,6 +143,8 @@ class IssueTranslator:
         )
 
     def _status(self, state: str, labels: set[str]) -> StatusCategory:
+        if state not in ("opened", "closed"):  # guessing would count it as to do; skip it, keep what is known
+            raise ValueError(f"state {state[:40]!r} is neither opened nor closed")
         if state == "closed":
             return StatusCategory.CANCELLED if labels & self._cancelled else StatusCategory.DONE
         return StatusCategory.IN_PROGRESS if labels & self._in_progress else StatusCategory.TODO

@@ -90,7 +90,7 @@ class IssuePuller:
             mark = old.get(name, ScopeMark())
             all_full &= mark.after is None
             try:
-                fresh, marks[name] = self._pull_scope(name, path, mark)
+                fresh, marks[name] = self._pull_scope(name, path, mark, problems)
             except SyncError as exc:
                 if isinstance(exc, AuthError) and getattr(exc, "status", None) == 401:
                     raise  # the token itself is refused: no scope can succeed
@@ -108,11 +108,17 @@ class IssuePuller:
         linked = self._linked(spec, rows, oldest - self.overlap if oldest else None, links, problems)
         if self.link_types:
             marks[LINKS] = links
-        items = [self.translator.work_item(row, linked=linked.get(key, ()), number_fields=spec.number_fields)
-                 for key, row in rows.items()]
+        items = []
+        for key, row in rows.items():
+            try:
+                items.append(self.translator.work_item(row, linked=linked.get(key, ()),
+                                                       number_fields=spec.number_fields))
+            except (TypeError, ValueError, AttributeError, KeyError) as exc:  # one bad issue never stops a pull
+                problems.append(_unreadable(self.transport.tracker, key, exc))
         return items, dump_watermark(marks), all_full and not errors, problems
 
-    def _pull_scope(self, name: str, path: str, mark: ScopeMark) -> tuple[list[dict[str, Any]], ScopeMark]:
+    def _pull_scope(self, name: str, path: str, mark: ScopeMark,
+                    problems: list[ItemProblem]) -> tuple[list[dict[str, Any]], ScopeMark]:
         query: dict[str, Any] = {"state": "all", "order_by": "updated_at", "sort": "asc"}
         after = parse_time(mark.after)
         if after is not None:
@@ -121,7 +127,12 @@ class IssuePuller:
         stamps: dict[str, str] = {}
         for page in self.transport.pages(path, subject=f"issues of {name}", query=query):
             for row in page:
-                key, stamp = issue_key(row), str(row.get("updated_at") or "")
+                try:
+                    key, stamp = issue_key(row), str(row.get("updated_at") or "")
+                    split_key(key)
+                except (TypeError, ValueError, AttributeError, KeyError) as exc:
+                    problems.append(_unreadable(self.transport.tracker, f"an issue of {name}", exc))
+                    continue
                 stamps[key] = stamp
                 if mark.seen.get(key) != stamp:
                     fresh.append(row)
@@ -168,6 +179,11 @@ class IssuePuller:
                     rows[key] = row
         links.seen = seen
         return linked
+
+
+def _unreadable(tracker: str, subject: str, exc: Exception) -> ItemProblem:
+    return ItemProblem(tracker, subject[:120], f"{subject[:120]} is not what GitLab sends "
+                                               f"({type(exc).__name__}: {str(exc)[:120]}); skipped this cycle")
 
 
 def _oldest(marks: Mapping[str, ScopeMark], scopes: list[tuple[str, str]]) -> Any:

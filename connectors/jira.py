@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, ClassVar
 
-from config.errors import SyncError
+from config.errors import SkippableError, SyncError
 from config.models import DiscoverRule
 from config.trackers import JiraTracker
 from connectors.base import (
@@ -105,9 +105,14 @@ class JiraConnector:
         zone = self.session.time_zone() if mark.since is not None else "UTC"
         jql = window_jql(self.settings.scope.jql, mark.since, self.settings.overlap, zone)
         items, delivered = {}, []
+        problems: list[ItemProblem] = []
         for page in search_pages(self.session, jql, reader.field_ids()):
             for raw in page:
-                item = reader.work_item(raw)
+                try:
+                    item = reader.work_item(raw)
+                except SkippableError as exc:  # one unreadable issue never stops the pull
+                    problems.append(ItemProblem(self.name, exc.subject or "(issue)", exc.message))
+                    continue
                 if item.key in items or not mark.is_new(item.key, item.updated):
                     continue
                 items[item.key] = item
@@ -115,7 +120,7 @@ class JiraConnector:
         LOG.info("jira %s: pulled %d changed issue(s)", self.name, len(items))
         after = mark.advance(delivered, self.settings.overlap)
         return PullResult(items=list(items.values()), watermark=after.encode(), full=mark.since is None,
-                          scopes=(self.settings.scope.jql,))
+                          problems=problems, scopes=(self.settings.scope.jql,))
 
     # --- discovery ------------------------------------------------------------------------------------
 

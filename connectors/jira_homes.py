@@ -48,11 +48,16 @@ def read_home(session: JiraSession, home: HomeItem, fields: WriteFields, manual:
 
     def get() -> dict[str, Any] | None:
         try:
-            return client.issue(home.key, fields=",".join(dict.fromkeys(wanted)), expand=expand).raw
+            raw = client.issue(home.key, fields=",".join(dict.fromkeys(wanted)), expand=expand).raw
         except JIRAError as exc:
             if exc.status_code == 404:
                 return None
             raise
+        fields = raw.get("fields") if isinstance(raw, dict) else None
+        if not isinstance(fields, dict):
+            raise ValueError("the issue answer has no fields")
+        _comment_page(fields.get("comment"))
+        return raw  # type: ignore[no-any-return]
 
     raw = session.call(get, subject=f"KR home issue {home.key}")
     if raw is None:
@@ -91,8 +96,8 @@ def _comments(session: JiraSession, home: HomeItem, raw_fields: Mapping[str, Any
         comments = []
         start = 0
         while True:
-            more = session.call(partial(client._get_json, f"issue/{home.key}/comment",
-                                        params={"startAt": start, "maxResults": 5000}),
+            more = session.call(partial(_checked_comments, partial(client._get_json, f"issue/{home.key}/comment",
+                                                                   params={"startAt": start, "maxResults": 5000})),
                                 subject=f"comments of {home.key}")
             batch = list(more.get("comments") or [])
             comments += batch
@@ -100,6 +105,24 @@ def _comments(session: JiraSession, home: HomeItem, raw_fields: Mapping[str, Any
             if not batch or start >= int(more.get("total") or 0):
                 break
     return comments
+
+
+def _comment_page(page: Any) -> dict[str, Any]:
+    """A page of comments as Jira sends it, or ValueError (unreadable, retried; never "no comments").
+
+    Reading a broken page as empty would make okr-sync post its status comment a second time.
+    """
+    if not isinstance(page, dict) or not isinstance(page.get("comments"), list) \
+            or not all(isinstance(c, dict) for c in page["comments"]):
+        raise ValueError("the answer holds no readable list of comments")
+    total = page.get("total", 0)
+    if total is not None and (isinstance(total, bool) or not isinstance(total, int)):
+        raise ValueError("the comment page's total is not a number")
+    return page
+
+
+def _checked_comments(fetch: Callable[[], Any]) -> dict[str, Any]:
+    return _comment_page(fetch())
 
 
 def _marked(comments: list[Mapping[str, Any]]) -> dict[str, dict[str, str]]:

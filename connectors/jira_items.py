@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from config.errors import SkippableError
 from config.trackers import JiraTracker
 from connectors.jira_fields import FieldCatalogue
 from mapping import HomeItem, StatusCategory, WorkItem
@@ -39,7 +40,7 @@ def pattern_regex(pattern: str, *, whole: bool) -> re.Pattern[str]:
 
 
 def parse_time(value: Any) -> datetime | None:
-    """Jira's ``2026-11-24T10:15:30.000+0000`` as an aware UTC datetime."""
+    """Jira's ``2026-11-24T10:15:30.000+0000`` as an aware UTC datetime (None when absent or unreadable)."""
     if not value:
         return None
     text = str(value)
@@ -48,7 +49,10 @@ def parse_time(value: Any) -> datetime | None:
             return datetime.strptime(text, layout).astimezone(UTC)
         except ValueError:
             continue
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None  # not a time Jira writes: treated as unknown, never a crash of the whole pull
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +109,19 @@ class ItemReader:
         return wanted
 
     def work_item(self, raw: Mapping[str, Any]) -> WorkItem:
-        """One issue as a :class:`WorkItem`."""
+        """One issue as a :class:`WorkItem`; :class:`SkippableError` naming the issue when it is unreadable."""
+        try:
+            return self._work_item(raw)
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            key = raw.get("key") if isinstance(raw, Mapping) else None
+            raise SkippableError(f"issue {str(key)[:80] if key else '(no key)'} is not what Jira sends "
+                                 f"({type(exc).__name__}: {str(exc)[:120]}); skipped this cycle",
+                                 tracker=self.tracker, subject=str(key)[:80] if key else None) from None
+
+    def _work_item(self, raw: Mapping[str, Any]) -> WorkItem:
         fields = raw.get("fields") or {}
+        if not isinstance(fields, dict) or not isinstance(raw.get("key"), str):
+            raise ValueError("no key or fields")
         key = str(raw["key"])
         status = self._status(fields)
         blocked = status in (StatusCategory.TODO, StatusCategory.IN_PROGRESS) and self._blocked(fields)

@@ -97,11 +97,11 @@ def search_pages(session: JiraSession, jql: str, fields: list[str]) -> Iterator[
     if session.cloud:
         token: str | None = None
         while True:
-            page: dict[str, Any] = session.call(
-                partial(client.enhanced_search_issues, jql, nextPageToken=token, maxResults=CLOUD_PAGE,
-                        fields=list(fields), json_result=True),
+            page = session.call(
+                partial(_checked, partial(client.enhanced_search_issues, jql, nextPageToken=token,
+                                          maxResults=CLOUD_PAGE, fields=list(fields), json_result=True)),
                 subject=subject)
-            yield list(page.get("issues") or [])
+            yield page["issues"]
             token = page.get("nextPageToken")
             if not token:
                 return
@@ -109,13 +109,28 @@ def search_pages(session: JiraSession, jql: str, fields: list[str]) -> Iterator[
     while True:
         search: Callable[[], dict[str, Any]] = partial(  # type: ignore[assignment]  # json_result=True: a dict
             client.search_issues, jql, startAt=start, maxResults=SERVER_PAGE, fields=list(fields), json_result=True)
-        page = session.call(search, subject=subject)
-        issues = list(page.get("issues") or [])
+        page = session.call(partial(_checked, search), subject=subject)
+        issues = page["issues"]
         yield issues
         start += len(issues)
-        total = int(page.get("total") or 0)
+        total = page["total"]
         if not issues or start >= total:
             return
+
+
+def _checked(search: Callable[[], Any]) -> dict[str, Any]:
+    """One search page, or ValueError (an unreadable answer, retried) when it is not what Jira sends.
+
+    The library turns an empty body into ``{}``; a proxy's 200 page or a cut answer must never read as
+    "no issues changed" (the watermark would move past them).
+    """
+    page = search()
+    if not isinstance(page, dict) or not isinstance(page.get("issues"), list):
+        raise ValueError("the search answer holds no list of issues")
+    total = page.get("total", 0)
+    if total is not None and (isinstance(total, bool) or not isinstance(total, int)):
+        raise ValueError(f"the search answer's total is {type(total).__name__}, not a number")
+    return {**page, "issues": [i for i in page["issues"]], "total": total or 0}
 
 
 def _iso(when: datetime) -> str:
