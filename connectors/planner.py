@@ -67,6 +67,21 @@ if TYPE_CHECKING:
 log = logging.getLogger("okr_sync.connectors.planner")
 
 
+class _RequestLinesToDebug(logging.Filter):
+    """httpx logs every request line at INFO; Graph URLs name users (``/users/{id}``), so they go to DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.INFO and str(record.msg).startswith("HTTP Request:"):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return record.levelno >= logging.getLogger(record.name).getEffectiveLevel()
+
+
+def _quiet_request_lines() -> None:
+    httpx_log = logging.getLogger("httpx")
+    if not any(isinstance(f, _RequestLinesToDebug) for f in httpx_log.filters):
+        httpx_log.addFilter(_RequestLinesToDebug())
+
+
 class PlannerConnector:
     """Planner plans as a tracker: tasks are work items, a task is a KR's home."""
 
@@ -81,6 +96,7 @@ class PlannerConnector:
             from connectors.planner_calls import PlannerCalls
             from connectors.planner_graph import GraphSession
 
+        _quiet_request_lines()
         self.name = name
         self.settings = settings
         self.links = LinkMatcher(settings.link, tracker=name)

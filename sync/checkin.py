@@ -9,13 +9,13 @@ composes them from the state store without calling any tracker, leaves out ackno
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mapping import CheckIn, iso_week, parse_week, render_checkin
+from mapping import CheckIn, Finding, iso_week, parse_week, render_checkin
 from sync.acks import acknowledged_fingerprints
 from sync.engine import Engine
 
@@ -77,16 +77,21 @@ class Digest:
     owner: str
     week: str
     checkins: tuple[CheckIn, ...]
+    findings: tuple[Finding, ...] = ()
+    """Companion findings about the owner rather than one KR (``sync.people.owner_findings``)."""
 
 
-def digests(domain: Any, checkins: Sequence[CheckIn]) -> list[Digest]:
-    """Check-ins grouped by KR owner (owners in order of first appearance; KRs without owner last)."""
+def digests(domain: Any, checkins: Sequence[CheckIn],
+            owner_findings: Mapping[str, Sequence[Finding]] | None = None) -> list[Digest]:
+    """Check-ins grouped by KR owner (owners in order of first appearance; KRs without owner last), each
+    with the owner's own findings when ``owner_findings`` (owner id → findings) is given."""
     groups: dict[str, list[CheckIn]] = {}
     for checkin in checkins:
         owner = domain.key_results[checkin.kr_id].owner or NO_OWNER
         groups.setdefault(owner, []).append(checkin)
     order = sorted(groups, key=lambda o: o == NO_OWNER)
-    return [Digest(o, groups[o][0].week, tuple(groups[o])) for o in order]
+    return [Digest(o, groups[o][0].week, tuple(groups[o]), tuple((owner_findings or {}).get(o, ())))
+            for o in order]
 
 
 def checkin_title(domain: Any, checkin: CheckIn) -> str:
@@ -104,6 +109,9 @@ def render_digests(domain: Any, groups: Sequence[Digest], fmt: str) -> str:
         else:
             head = f"{digest.owner} — {digest.week} ({count} KR{'s' if count != 1 else ''})"
             parts.append(f"{head}\n{'=' * len(head)}\n")
+        bullet = "- **{}**: {} — {}\n" if fmt == "md" else "! {}: {}\n  → {}\n"
+        parts += [bullet.format(f.rule, f.reason, f.action) for f in digest.findings]
+        parts.append("\n" if digest.findings else "")
         for checkin in digest.checkins:
             title = checkin_title(domain, checkin)
             body = render_checkin(checkin, "markdown", title=title) if fmt == "md" else \
@@ -149,7 +157,9 @@ def checkin_json(domain: Any, checkin: CheckIn) -> dict[str, Any]:
 def digests_json(domain: Any, groups: Sequence[Digest]) -> dict[str, Any]:
     """``{"week", "owners": [{"owner", "key_results": [check-in…]}]}``."""
     return {"week": groups[0].week if groups else None,
-            "owners": [{"owner": d.owner, "key_results": [checkin_json(domain, c) for c in d.checkins]}
+            "owners": [{"owner": d.owner, "key_results": [checkin_json(domain, c) for c in d.checkins],
+                        "findings": [{"rule": f.rule, "severity": str(f.severity), "reason": f.reason,
+                                      "action": f.action, "fingerprint": f.fingerprint} for f in d.findings]}
                        for d in groups]}
 
 

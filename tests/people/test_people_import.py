@@ -96,3 +96,30 @@ def test_proposal_matches_by_email_case_insensitively() -> None:
     text = import_yaml(proposal)
     assert text.startswith("# okr-sync people import --from jira: 6 user(s) read; 0 already mapped, 2 ")
     assert yaml.safe_load(text)["new_people"][0]["identities"] == {"jira": "acc-new"}
+
+
+def test_emulator_user_lists_page_like_the_services(make_sandbox: Any, monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    from config.errors import SyncError
+    from config.load import load_config
+    from sync.runtime import open_connectors
+
+    sb = make_sandbox("demo", jira_deployment="server")
+    _demo_env(sb, monkeypatch, tmp_path)
+    settings = load_config(demo_config_path()).settings
+    connectors: dict[str, Any] = open_connectors(settings, only={"jira", "planner"})
+    try:
+        planner = connectors["planner"]
+        url = f"{settings.trackers['planner'].graph_url.rstrip('/')}/users?$select=id,mail&$top=3"  # type: ignore[union-attr]
+        before = planner.requests_made
+        users = planner._ops._pages(lambda: planner._ops.graph.users.with_url(url), "users")
+        assert len(users) == len(demo_story.PEOPLE) and all(set(u) <= {"id", "mail"} for u in users)
+        assert planner.requests_made - before == -(-len(users) // 3)  # one request per page of 3
+        jira = connectors["jira"]
+        jira.session.client()
+        with pytest.raises(SyncError):  # /users/search is Cloud only
+            jira.session.call(lambda: jira.session.client()._get_json("users/search"), subject="users", retry=False)
+        assert len(jira.list_users()) == len(demo_story.PEOPLE) + 2  # Server: /user/search?username=.
+    finally:
+        for connector in connectors.values():
+            connector.close()
