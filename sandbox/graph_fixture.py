@@ -84,6 +84,18 @@ def _load_task(state: GraphState, plan_id: str, buckets: dict[str, str], spec: d
         apply(state, state.get("taskDetails", task.id), details)  # type: ignore[arg-type]
     except GraphError as exc:
         raise GraphFixtureError(f"planner fixture {where}: {exc.message}") from exc
+    _checklist_authors(state.get("taskDetails", task.id).props.get("checklist") or {},  # type: ignore[union-attr]
+                       spec.get("checklist") or [])
     if spec.get("completedDateTime") and task.props["percentComplete"] == 100:
         task.props["completedDateTime"] = graph_time(parse_time(spec["completedDateTime"]))
     state.sync_task_summary(task.id)
+
+
+def _checklist_authors(checklist: dict[str, Any], specs: list[dict[str, Any]]) -> None:
+    """Who last changed each fixture checklist item and when (``by``: user id, ``at``), where given —
+    as if a person had ticked or typed it, not the fixture loader."""
+    for (_, item), spec in zip(sorted(checklist.items()), specs, strict=False):
+        if spec.get("by"):
+            item["lastModifiedBy"] = {"user": {"id": str(spec["by"]), "displayName": None}, "application": None}
+        if spec.get("at"):
+            item["lastModifiedDateTime"] = graph_time(parse_time(spec["at"]))

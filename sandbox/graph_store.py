@@ -28,7 +28,7 @@ with id :data:`EMPTY_PLAN_ID`, no buckets, no tasks, no users)::
             appliedCategories: [category1]   # or {category1: true}
             priority: 5
             description: "…"
-            checklist: [{title: Collect forms, isChecked: true}]
+            checklist: [{title: Collect forms, isChecked: true, by: <user id>, at: <ISO time>}]   # by/at optional
             references: [{url: "https://intranet.example/kr-1", alias: KR-1, type: Other}]
 """
 

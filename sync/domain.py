@@ -31,6 +31,8 @@ class Domain:
     kr_cycle: dict[str, str]
     source_tracker: dict[str, str] = field(default_factory=dict)
     """KR id → tracker whose items a metric KR aggregates (absent: items from any tracker)."""
+    identities: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Person id → tracker name → identity there (the people directory)."""
 
     def homes(self) -> dict[str, HomeItem]:
         """Subject (KR or objective) id → home item."""
@@ -55,7 +57,8 @@ class Domain:
         manual = {kr.home: kr.id for kr in self.key_results.values()
                   if kr.home is not None and kr.home.tracker == tracker
                   and isinstance(kr.measure, MetricMeasure) and kr.measure.source == "manual"}
-        owners = {kr.id: kr.owner for kr in self.key_results.values() if kr.owner}
+        owners = {kr.id: self.identities.get(kr.owner, {}).get(tracker, kr.owner)
+                  for kr in self.key_results.values() if kr.owner}
         return PullSpec(kr_homes=homes, number_fields=numbers, manual_homes=manual, owners=owners,
                         kr_ids=frozenset(self.key_results))
 
@@ -120,4 +123,5 @@ def build_domain(settings: Settings) -> Domain:
                 home=home_item(kr.home, settings), confidence=kr.confidence,
             )
             kr_cycle[kr.id] = objective.cycle
-    return Domain(cycles, objectives, key_results, kr_cycle, sources)
+    identities = {person.id: dict(person.identities) for person in settings.people}
+    return Domain(cycles, objectives, key_results, kr_cycle, sources, identities)

@@ -70,7 +70,7 @@ def test_post_twice_then_print_without_touching_the_trackers(demo_cli: tuple[San
     assert printed.stdout.startswith("rui.alves — 2026-W47 (1 KR)\n")
     assert "Weekly check-in 2026-W47 — OBJ1-KR3 Publish the debt-settlement portal" in printed.stdout
     assert "- Done this week: 1\n  * transparency/portal#14 Settlement simulator: step 11" in printed.stdout
-    assert "- Plans for 2026-W48: 1 item(s)\n  * rui.alves: transparency/portal#15" in printed.stdout
+    assert "- Plans for 2026-W48: 1 item(s)\n  * Rui Alves: transparency/portal#15" in printed.stdout
     assert "- Planned vs executed: 2026-W47: 1/1 planned items done (100 % executed), 0 unplanned" in printed.stdout
     assert control.requests()["total"] == 0  # composed from the state store only
 

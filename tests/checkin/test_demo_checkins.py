@@ -41,7 +41,7 @@ def test_obj1_kr3_week_47_by_hand(demo: DemoSync) -> None:
     assert titles(c["done_this_week"]) == ["Settlement simulator: step 11"]
     assert c["plans"]["week"] == "2026-W48"
     assert {k: titles(v) for k, v in c["plans"]["by_assignee"].items()} == {
-        "rui.alves": ["[OBJ1-KR3] Settlement simulator: step 12"]}
+        "Rui Alves": ["[OBJ1-KR3] Settlement simulator: step 12"]}
     assert c["planned_vs_executed"] == {"week": "2026-W47", "planned": 1, "executed": 1, "rate": 1.0,
                                         "unplanned": 0}
     assert [f["rule"] for f in c["problems"]["findings"]] == ["deliverable_kr"]
@@ -101,7 +101,7 @@ def test_owner_digest_groups_an_owners_krs_and_prints_without_markers(demo: Demo
                                                            AS_OF)), "text")
     assert text.startswith("rui.alves — 2026-W47 (1 KR)\n")
     assert "Weekly check-in 2026-W47 — OBJ1-KR3 Publish the debt-settlement portal" in text
-    assert "- Done this week: 1" in text and "rui.alves: transparency/portal#15" in text
+    assert "- Done this week: 1" in text and "Rui Alves: transparency/portal#15" in text
     assert "okr-sync:" not in text
     md = render_digests(domain, digests(domain, composed(demo.engine, chosen, "2026-W47", demo.computed, AS_OF)),
                         "md")

@@ -113,7 +113,7 @@ def test_jira_section_has_the_projects_fields_and_options_of_the_demo() -> None:
     fields = {f["name"]: f for f in jira["fields"]}
     assert {name: f["type"] for name, f in fields.items()} == {
         "OKR Progress": "number", "OKR Status": "select", "OKR Forecast": "number", "Story Points": "number",
-        "Key Result": "string", "Amount Recovered": "number"}
+        "Key Result": "string", "Amount Recovered": "number", "KR Current Value": "number"}
     assert fields["OKR Status"]["options"] == ["Not started", "On track", "At risk", "Off track", "Done"]
     ways = Counter("label" if any(lb.startswith("kr:") for lb in i["labels"]) else
                    "field" if "Key Result" in i.get("fields", {}) else

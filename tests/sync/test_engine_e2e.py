@@ -33,7 +33,9 @@ def expected_progress() -> dict[str, float]:
             else:
                 result[kr.id] = sum(i.status == "done" for i in mine) / len(mine)
         elif measure["source"] == "manual":
-            result[kr.id] = 0.0  # the story types no manual value
+            value, _ = demo_story.MANUAL_VALUES[kr.id]  # typed in by the owner
+            baseline, target = float(measure["baseline"]), float(measure["target"])  # type: ignore[arg-type]
+            result[kr.id] = max(0.0, (value - baseline) / (target - baseline))
         else:
             total = sum(i.amount or 0.0 for i in mine)
             baseline, target = float(measure["baseline"]), float(measure["target"])  # type: ignore[arg-type]
