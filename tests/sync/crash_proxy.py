@@ -17,6 +17,7 @@ The held request is released by :meth:`TrackerProxy.release` after the test kill
 from __future__ import annotations
 
 import http.client
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_MARKER = re.compile(rb"okr-sync:(?:status|checkin):[A-Za-z0-9:-]+")
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection", "te",
                "trailer", "upgrade"}
 
@@ -41,6 +43,7 @@ class WriteRecord:
     arrived: float
     answered: float
     status: int
+    marker: str = ""  # the okr-sync marker the request body carries (a status or check-in text), if any
 
     @property
     def tracker(self) -> str:
@@ -153,7 +156,9 @@ class TrackerProxy:
             return []
         status, reason, headers, body = self._forward(request, environ.get("RAW_URI") or request.full_path)
         if method in WRITE_METHODS:
-            self.journal.add(WriteRecord(self.source, method, request.path, arrived, time.monotonic(), status))
+            found = _MARKER.search(request.get_data())
+            self.journal.add(WriteRecord(self.source, method, request.path, arrived, time.monotonic(), status,
+                                         found.group().decode() if found else ""))
         if holding:
             self.held.set()
             self._release.wait(120)
