@@ -101,13 +101,17 @@ def status_table(domain: Domain, computed: Computed, *, objective: str | None = 
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"OKR status at {computed.at:%Y-%m-%d %H:%M} UTC", expand=False, pad_edge=False)
-    table.add_column("objective / key result", no_wrap=True, max_width=46)
-    table.add_column("owner", no_wrap=True, max_width=14)
-    table.add_column("progress", justify="right")
-    table.add_column("score")
-    table.add_column("status", no_wrap=True)
-    table.add_column("forecast", justify="right")
+    from rich import box
+
+    table = Table(title=f"OKR status at {computed.at:%Y-%m-%d %H:%M} UTC", expand=False, box=box.SIMPLE_HEAD,
+                  pad_edge=False, collapse_padding=True)
+    # The KR column gives way (ellipsis) so the numbers always fit an 80-column terminal.
+    table.add_column("objective / key result", no_wrap=True, overflow="ellipsis", max_width=32)
+    table.add_column("owner", no_wrap=True, overflow="ellipsis", max_width=10)
+    table.add_column("prog.", justify="right", no_wrap=True, min_width=4)
+    table.add_column("score", no_wrap=True, min_width=6)
+    table.add_column("status", no_wrap=True, min_width=11)
+    table.add_column("fcst", justify="right", no_wrap=True, min_width=4)
     notes: list[Text] = []
     selected = set(_selected_krs(domain, computed, objective, owner))
     for obj in domain.objectives.values():
@@ -117,20 +121,21 @@ def status_table(domain: Domain, computed: Computed, *, objective: str | None = 
         krs = [k for k in domain.key_results.values() if obj.id in k.objective_ids and k.id in selected]
         if owner is not None and not krs and obj.owner != owner:
             continue
-        tag = " ⇄ cross-sector" if ostatus.cross_sector else ""
-        table.add_row(Text(_clip(f"{obj.id} {obj.title}", 46 - len(tag)) + tag, style="bold"), obj.owner or "–",
+        tag = " ⇄" if ostatus.cross_sector else ""
+        table.add_row(Text(_clip(f"{obj.id}{tag} {obj.title}", 60), style="bold"), obj.owner or "–",
                       pct(ostatus.progress), ostatus.band.value,
                       Text(STATUS_WORDS[ostatus.status.value], style=STATUS_STYLE[ostatus.status.value]), "")
         for kr in krs:
             s = computed.key_results[kr.id]
-            table.add_row(_clip(f"  {kr.id} {kr.title}", 46), kr.owner or "–", pct(s.progress), s.band.value,
+            table.add_row(_clip(f"  {kr.id} {kr.title}", 60), kr.owner or "–", pct(s.progress), s.band.value,
                           Text(STATUS_WORDS[s.status.value], style=STATUS_STYLE[s.status.value]), pct(s.forecast))
             top = _top_finding(s)
             if top is not None:
                 notes.append(Text(f"  {kr.id}: {top['reason']} → {top['action']}"))
+    legend = Text("⇄ cross-sector objective (KR owners in several departments or agencies)", style="dim")
     if not notes:
-        return table
-    return Group(table, Text("Companion (top finding per KR):", style="bold"), *notes)
+        return Group(table, legend)
+    return Group(table, legend, Text("Companion (top finding per KR):", style="bold"), *notes)
 
 
 def cycle_table(report: CycleReport) -> Any:
