@@ -6,6 +6,7 @@ Progress, expected, gap, forecast and rates are fractions (0.42), never percenta
 
 from mapping.checkin import compose_checkin, item_ref
 from mapping.companion import (
+    OWNER_RULES,
     RULES,
     kr_findings,
     objective_findings,
@@ -85,6 +86,7 @@ from mapping.weeks import (
 
 __all__ = [
     "ACK_LABEL_PREFIX",
+    "OWNER_RULES",
     "RULES",
     "CheckIn",
     "CompletionMeasure",

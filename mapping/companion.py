@@ -1,7 +1,8 @@
 """The intelligent companion: explainable rules that each return a ``Finding``.
 
 Every finding names its rule, its subject (a KR or objective id, or an unknown KR id), the numbers
-that triggered it and a suggested action. ``RULES`` lists every rule id with what it checks.
+that triggered it and a suggested action. ``RULES`` lists every KR and objective rule id with what it
+checks; ``OWNER_RULES`` the rules about an owner across their KRs.
 """
 
 from __future__ import annotations
@@ -42,9 +43,12 @@ RULES: dict[str, str] = {
     "objective_without_owner": "the objective has no owner",
     "too_many_krs": "the objective has more KRs than recommended",
     "unknown_kr": "work references a KR id that is not defined",
+}
+OWNER_RULES: dict[str, str] = {
     "owner_without_plan": "an owner has no open item planned for next week on any of their KRs, in any tracker",
     "unlinked_team_work": "open work assigned to an owner's team is linked to no KR",
 }
+"""Rules about a KR owner rather than one KR or objective (subject: the owner's people id)."""
 
 _OPEN = (StatusCategory.TODO, StatusCategory.IN_PROGRESS)
 
