@@ -47,6 +47,12 @@ def warnings_for(data: dict[str, Any]) -> list[Problem]:
                                  f"objective {objective.get('id')} lists {len(set(listed))} departments but all "
                                  f"its KR owners are in {owners_departments.pop()}; give the other "
                                  "departments a KR or drop them from the list"))
+    trackers = data.get("trackers")
+    for name, tracker in (trackers.items() if isinstance(trackers, dict) else ()):
+        if isinstance(tracker, dict) and tracker.get("verify_tls") is False:
+            found.append(Problem(f"trackers.{name}.verify_tls",
+                                 "TLS verification is OFF: anyone on the network path can read the token and "
+                                 "forge answers; set ca_cert to your CA bundle instead"))
     return found
 
 

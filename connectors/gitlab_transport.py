@@ -33,7 +33,7 @@ import requests.adapters
 from config.errors import AuthError, RetriableError, SkippableError, SyncError
 from config.trackers import GitLabTracker
 from connectors.redact import redact
-from connectors.responses import BAD_BODY, DEFAULT_RULES, DROPPED, TIMEOUT, Rule, classify
+from connectors.responses import BAD_BODY, DEFAULT_RULES, DROPPED, TIMEOUT, TLS, Rule, classify
 from connectors.retry import RetryPolicy, with_retries
 
 T = TypeVar("T")
@@ -167,6 +167,9 @@ class GitLabTransport:
                                         obey_rate_limit=False, retry_transient_errors=False, max_retries=0)
         except gitlab.exceptions.GitlabError as exc:
             raise self._error(exc.response_code or BAD_BODY, subject, exc.error_message) from None
+        except requests.exceptions.SSLError as exc:
+            reason = "certificate verify failed" if "CERTIFICATE_VERIFY_FAILED" in str(exc) else "TLS handshake failed"
+            raise self._error(TLS, subject, reason) from None
         except requests.exceptions.Timeout:
             raise self._error(TIMEOUT, subject, "") from None
         except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:

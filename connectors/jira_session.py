@@ -28,7 +28,7 @@ from requests.adapters import HTTPAdapter
 from config.errors import AuthError, RetriableError, SkippableError, SyncError
 from config.trackers import BasicAuth, JiraTracker
 from connectors.redact import redact
-from connectors.responses import BAD_BODY, DEFAULT_RULES, DROPPED, TIMEOUT, Rule, classify
+from connectors.responses import BAD_BODY, DEFAULT_RULES, DROPPED, TIMEOUT, TLS, Rule, classify
 from connectors.retry import RetryPolicy, with_retries
 
 T = TypeVar("T")
@@ -190,6 +190,8 @@ class JiraSession:
             headers = dict(response.headers) if response is not None else {}
             status = exc.status_code if isinstance(exc.status_code, int) else BAD_BODY
             detail = _detail(exc.text or "", response)
+        elif isinstance(exc, requests.exceptions.SSLError):
+            status, detail = TLS, _tls_reason(exc)
         elif isinstance(exc, requests.Timeout):
             status, detail = TIMEOUT, f"after {self.settings.timeout:g} s"
         elif isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
@@ -201,6 +203,11 @@ class JiraSession:
         error = classify(status, tracker=self.name, subject=redact(subject, self.secrets),
                          detail=redact(detail, self.secrets), headers=headers, rules=JIRA_RULES + DEFAULT_RULES)
         return _redacted(error, self.secrets)
+
+
+def _tls_reason(exc: Exception) -> str:
+    text = str(exc)
+    return "certificate verify failed" if "CERTIFICATE_VERIFY_FAILED" in text else "TLS handshake failed"
 
 
 class _GiveUp(Exception):

@@ -19,6 +19,8 @@ from config.errors import AuthError, RetriableError, SkippableError, SyncError
 TIMEOUT = "timeout"
 DROPPED = "dropped"
 BAD_BODY = "bad_body"
+TLS = "tls"
+"""The tracker's TLS certificate could not be verified: not transient, so never retried."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule((500, 599), RetriableError, "the tracker failed with HTTP {status} on {subject}; will retry"),
     Rule(TIMEOUT, RetriableError, "no answer from the tracker within the timeout on {subject}; will retry"),
     Rule(DROPPED, RetriableError, "the connection to the tracker dropped on {subject}; will retry"),
+    Rule(TLS, AuthError, "the tracker's TLS certificate could not be verified on {subject} ({detail}); set ca_cert "
+                         "to the CA bundle that signed it (verify_tls: false only for a test system)"),
     Rule(BAD_BODY, RetriableError, "the tracker answered {subject} with an unreadable body ({detail}); will retry"),
     Rule((400, 499), SkippableError, "the tracker refused the request for {subject} with HTTP {status}: {detail}"),
 )
