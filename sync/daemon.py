@@ -49,16 +49,17 @@ class Triggers:
             self.pending[tracker] = (first, now)
         self.wake.set()
 
-    def due(self, debounce: float) -> tuple[set[str], float | None]:
-        """Trackers whose burst is over (quiet for ``debounce``, or waiting 3× that); next due time."""
+    def due(self, debounce: float) -> tuple[dict[str, float], float | None]:
+        """Trackers whose burst is over (quiet for ``debounce``, or waiting 3× that), each with the arrival
+        of its burst's first delivery (freshness is measured from there); the next due time."""
         now = time.monotonic()
-        ready: set[str] = set()
+        ready: dict[str, float] = {}
         next_due: float | None = None
         with self.lock:
             for tracker, (first, last) in list(self.pending.items()):
                 at = min(last + debounce, first + 3 * debounce)
                 if at <= now:
-                    ready.add(tracker)
+                    ready[tracker] = first
                     del self.pending[tracker]
                 else:
                     next_due = at if next_due is None else min(next_due, at)
@@ -151,7 +152,7 @@ class Daemon:
                 next_checkin = self._maybe_post_checkin(next_checkin)
                 ready, next_due = self.triggers.due(debounce)
                 if ready:
-                    self._run(ready & self.held, triggered_at=now)
+                    self._run(set(ready) & self.held, triggered_at=ready)
                     continue
             except Exception:
                 log.exception("cycle failed; the daemon keeps running")
@@ -190,7 +191,7 @@ class Daemon:
                                                    "problems": len(report.problems)})
         return next_checkin_time(self.settings.schedule.checkin or "", tz, due)
 
-    def _run(self, trackers: set[str], *, full: bool = False, triggered_at: float | None = None) -> None:
+    def _run(self, trackers: set[str], *, full: bool = False, triggered_at: Mapping[str, float] | None = None) -> None:
         if not trackers or self.stopping.is_set():
             return
         report = self.engine.cycle(only=trackers, full=full, may_write=self.dealer.may_write,
@@ -199,7 +200,7 @@ class Daemon:
         self.metrics.observe(report)
         if triggered_at is not None:
             for tracker in trackers:
-                self.metrics.freshness.labels(tracker).set(time.monotonic() - triggered_at)
+                self.metrics.freshness.labels(tracker).set(time.monotonic() - triggered_at[tracker])
         log.info("cycle done", extra={"trackers": sorted(trackers), "full": full, "writes": report.writes,
                                       "calls": report.calls, "problems": len(report.problems)})
 
