@@ -101,13 +101,15 @@ def _errors(data: dict[str, Any]) -> Iterator[Problem]:
     for index, objective in objectives:
         at = f"objectives.{index}"
         if "cycle" in objective and str(objective.get("cycle")) not in cycle_ids:
-            yield Problem(f"{at}.cycle", f"unknown cycle '{objective.get('cycle')}'{_suggest(objective.get('cycle'), cycle_ids)}")
+            wanted = objective.get("cycle")
+            yield Problem(f"{at}.cycle", f"unknown cycle '{wanted}'{_suggest(wanted, cycle_ids)}")
         if not str(objective.get("why") or "").strip():
             yield Problem(f"{at}.why", f"objective {objective.get('id')} has no why; say why it matters to "
                                        "citizens (the impact), in one sentence")
         for p_index, parent in enumerate(objective.get("parents") or []):
             if str(parent) not in objective_ids:
-                yield Problem(f"{at}.parents.{p_index}", f"unknown objective '{parent}'{_suggest(parent, objective_ids)}")
+                yield Problem(f"{at}.parents.{p_index}",
+                              f"unknown objective '{parent}'{_suggest(parent, objective_ids)}")
         yield from _home(f"{at}.home", objective.get("home"), trackers)
     for at, kr in kr_places:
         yield from _key_result(at, kr, trackers, objective_ids)
@@ -190,7 +192,8 @@ def _home(at: str, home: Any, trackers: dict[str, Any]) -> Iterator[Problem]:
         yield Problem(at, f"a {kind} home needs {' and '.join(needed)} (missing {', '.join(missing)})")
     extra = [k for k in home if k != "tracker" and k not in needed and home.get(k) is not None]
     if extra and needed:
-        yield Problem(f"{at}.{extra[0]}", f"'{extra[0]}' does not apply to a {kind} home; it takes {' and '.join(needed)}")
+        yield Problem(f"{at}.{extra[0]}",
+                      f"'{extra[0]}' does not apply to a {kind} home; it takes {' and '.join(needed)}")
 
 
 def _key_result(at: str, kr: dict[str, Any], trackers: dict[str, Any], objective_ids: list[str]) -> Iterator[Problem]:
@@ -198,7 +201,8 @@ def _key_result(at: str, kr: dict[str, Any], trackers: dict[str, Any], objective
         yield Problem(f"{at}.owner", f"KR {kr.get('id')} has no owner; every KR needs one accountable person")
     for index, objective in enumerate(kr.get("objectives") or []):
         if str(objective) not in objective_ids:
-            yield Problem(f"{at}.objectives.{index}", f"unknown objective '{objective}'{_suggest(objective, objective_ids)}")
+            yield Problem(f"{at}.objectives.{index}",
+                          f"unknown objective '{objective}'{_suggest(objective, objective_ids)}")
     yield from _home(f"{at}.home", kr.get("home"), trackers)
     measure = kr.get("measure")
     if not isinstance(measure, dict) or measure.get("type") != "metric":
@@ -215,7 +219,8 @@ def _key_result(at: str, kr: dict[str, Any], trackers: dict[str, Any], objective
                                               "a KR must move the number")
     elif stretch is not None and (stretch - target) * (target - baseline) <= 0:
         yield Problem(f"{at}.measure.stretch", f"stretch {measure.get('stretch')} is not beyond the target "
-                                               f"{measure.get('target')} (seen from the baseline {measure.get('baseline')})")
+                                               f"{measure.get('target')} (seen from the baseline "
+                                               f"{measure.get('baseline')})")
 
 
 def _people(data: dict[str, Any], objectives: list[tuple[int, dict[str, Any]]]) -> Iterator[Problem]:
@@ -242,7 +247,8 @@ def _people(data: dict[str, Any], objectives: list[tuple[int, dict[str, Any]]]) 
     for o_index, objective in objectives:
         at = f"objectives.{o_index}"
         if objective.get("owner") is not None and str(objective.get("owner")) not in ids:
-            yield Problem(f"{at}.owner", f"unknown person '{objective.get('owner')}'{_suggest(objective.get('owner'), ids)}"
+            owner_id = objective.get("owner")
+            yield Problem(f"{at}.owner", f"unknown person '{owner_id}'{_suggest(owner_id, ids)}"
                                          " (owners are ids of the people directory)")
         cross = len(set(objective.get("departments") or [])) >= 2
         for k_index, kr in _items(objective.get("key_results")):

@@ -43,7 +43,9 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(explicit or os.environ.get("OKRSYNC_CONFIG") or DEFAULT_CONFIG)
 
 
-def load_config(path: str | os.PathLike[str] | None = None, *, environ: Mapping[str, str] | None = None) -> LoadedConfig:
+def load_config(
+    path: str | os.PathLike[str] | None = None, *, environ: Mapping[str, str] | None = None
+) -> LoadedConfig:
     """Load and validate a configuration file; raise :class:`ConfigurationError` listing every problem."""
     file = config_path(path)
     return load_text(read_file(file), file=str(file), environ=environ)
@@ -65,7 +67,12 @@ def load_text(text: str, *, file: str | None = None, environ: Mapping[str, str] 
         settings = Settings(**data)
     except ValidationError as exc:
         problems += _type_problems(exc, doc, data)
-    problems += [_locate(p, doc) for p in semantic_problems(data)]
+    try:
+        problems += [_locate(p, doc) for p in semantic_problems(data)]
+    except (TypeError, AttributeError, ValueError, KeyError):
+        if settings is not None:
+            raise  # well-typed settings must never trip the checks: that is a bug to see, not to hide
+        # values of the wrong type (already reported above) can trip checks written for valid types
     problems = _dedupe(problems)
     if problems or settings is None:
         ordered = sorted(problems, key=lambda p: (p.line or 0, p.path))
@@ -92,8 +99,8 @@ def _with_people_file(data: dict[str, Any], file: str | None) -> dict[str, Any]:
         return data
     base = Path(file).parent if file else None
     extra = read_people_file(Path(people_file), base=base)
-    inline = data.get("people") if isinstance(data.get("people"), list) else []
-    return {**data, "people": [*inline, *extra]}
+    inline = data.get("people")
+    return {**data, "people": [*(inline if isinstance(inline, list) else []), *extra]}
 
 
 def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -122,7 +129,8 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> KeyPath:
     path: list[str | int] = []
     node = data
     for part in loc:
-        if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if (isinstance(node, dict) and part in node) or in_list:
             node = node[part]
         elif _is_union_tag(part, node):
             continue
@@ -153,7 +161,8 @@ def _message(error: Any, path: KeyPath) -> str:
         return "required key is missing"
     if kind == "union_tag_invalid":
         ctx = error.get("ctx", {})
-        return f"unknown {ctx.get('discriminator', 'kind')} '{ctx.get('tag')!s}'; expected one of {ctx.get('expected_tags')}"
+        discriminator, tag = ctx.get("discriminator", "kind"), ctx.get("tag")
+        return f"unknown {discriminator} '{tag!s}'; expected one of {ctx.get('expected_tags')}"
     if kind == "union_tag_not_found":
         return f"{error.get('ctx', {}).get('discriminator', 'kind')} is required"
     message = str(error["msg"])
