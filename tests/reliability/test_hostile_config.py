@@ -123,6 +123,8 @@ CASES: dict[str, Callable[[], str | bytes]] = {
     "target-is-a-list": swap("target: 52", "target: [52]"),
     "kr-id-is-a-mapping": swap("- id: OBJ1-KR1", "- id: {OBJ1: KR1}"),
     "auth-kind-unknown": swap("      kind: token\n      token: jira", "      kind: kerberos\n      token: jira"),
+    "tracker-kind-is-a-list": swap("kind: gitlab", "kind: []"),
+    "home-tracker-is-a-list": swap("home: {tracker: jira, key: PGE-2}", "home: {tracker: [], key: PGE-2}"),
     "secret-is-a-list": swap("token: jira-secret-token-123", "token: [jira-secret-token-123]"),
     # --- ${} interpolation edge cases (the admin's environment is empty here)
     "var-empty-braces": swap(URL, "url: ${}"),
@@ -197,6 +199,8 @@ FIXED = {
     "var-control-char-value": "control character U+0007",  # was: terminal escapes from the environment
     "timeout-infinite": "finite number",  # was: accepted — a request that never times out
     "interval-zero": "must be at least 1s",  # was: accepted — cycles back to back, hammering trackers
+    "tracker-kind-is-a-list": "kind",  # was: TypeError (unhashable list) in the semantic checks; found by hypothesis
+    "home-tracker-is-a-list": "tracker",
 }
 
 
