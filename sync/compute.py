@@ -23,6 +23,7 @@ from mapping import (
 )
 from sync.acks import acknowledged_fingerprints, without_acknowledged
 from sync.domain import Domain
+from sync.store_bulk import AcknowledgedView, bulk
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,16 @@ def compute_from_store(
     for item in items.values():
         for kr_id in dict.fromkeys(item.kr_ids):
             by_kr[kr_id].append(item)
-    if manual is None:
-        manual = {kr: value for kr in domain.key_results if (value := store.manual_value(kr)) is not None}
     subjects = (*domain.key_results, *domain.objectives)
-    history = {subject: store.progress_history(subject) for subject in subjects}
+    if bulk(store):  # one query per kind of fact instead of one per subject (issue 13)
+        if manual is None:
+            manual = store.latest_manual_values(domain.key_results)
+        history = store.progress_histories(subjects)
+        acks: Any = AcknowledgedView(store.acknowledged_by_subject(subjects))
+    else:
+        if manual is None:
+            manual = {kr: value for kr in domain.key_results if (value := store.manual_value(kr)) is not None}
+        history = {subject: store.progress_history(subject) for subject in subjects}
+        acks = store
     computed = compute(domain, by_kr, now=now, manual=manual, history=history, all_items=items.values())
-    return without_acknowledged(computed, acknowledged_fingerprints(store, subjects))
+    return without_acknowledged(computed, acknowledged_fingerprints(acks, subjects))

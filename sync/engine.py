@@ -39,6 +39,7 @@ from sync.compute import Computed, compute_from_store
 from sync.domain import Domain, build_domain
 from sync.people import Directory
 from sync.report import CycleReport, TrackerOutcome
+from sync.store_bulk import AcknowledgedView, bulk
 
 log = logging.getLogger("okr_sync.engine")
 DESIRED = "desired"
@@ -97,6 +98,7 @@ class Engine:
 
         healthy = {n for n in names if report.trackers[n].error is None}
         homes = {s: h for s, h in self.domain.homes().items() if h.tracker in healthy}
+        self._written_now = self.store.written_all() if bulk(self.store) else None  # read once per cycle
         first = {h for h in homes.values()
                  if full or (h.tracker, h.key) in changed or not self._written(h)}
         states = self._read_homes(first, report)
@@ -116,6 +118,7 @@ class Engine:
             for name, outcome in report.trackers.items():
                 self.store.record_outcome(name, now, finished, outcome.ok, outcome.calls, outcome.writes,  # type: ignore[attr-defined]
                                           outcome.problems + ([str(outcome.error)] if outcome.error else []))
+        self._written_now = None
         report.finished = self.clock()
         return report
 
@@ -162,6 +165,9 @@ class Engine:
 
     # ----------------------------------------------------------------------------------------- homes
     def _written(self, home: HomeItem) -> dict[str, str]:
+        """What okr-sync last wrote on ``home`` as of this cycle's start (before its own writes)."""
+        if getattr(self, "_written_now", None) is not None:
+            return self._written_now.get((home.tracker, home.key), {})  # type: ignore[union-attr]
         return self.store.written(home.tracker, home.key)  # type: ignore[attr-defined,no-any-return]
 
     def _read_homes(self, homes: set[HomeItem], report: CycleReport) -> dict[HomeItem, HomeState]:
@@ -192,6 +198,7 @@ class Engine:
 
     def _manual_values(self, states: Mapping[HomeItem, HomeState], *, dry_run: bool) -> dict[str, ManualValue]:
         values: dict[str, ManualValue] = {}
+        stored_values = self.store.latest_manual_values(self.domain.key_results) if bulk(self.store) else None
         for kr in self.domain.key_results.values():
             state = states.get(kr.home) if kr.home is not None else None
             if state is not None and state.manual is not None:
@@ -199,7 +206,8 @@ class Engine:
                 if not dry_run:
                     self.store.record_manual_value(kr.id, state.manual)  # type: ignore[attr-defined]
             if kr.id not in values:
-                stored = self.store.manual_value(kr.id)  # type: ignore[attr-defined]
+                stored = stored_values.get(kr.id) if stored_values is not None else \
+                    self.store.manual_value(kr.id)  # type: ignore[attr-defined]
                 if stored is not None:
                     values[kr.id] = stored
         return values
@@ -218,7 +226,8 @@ class Engine:
             return computed
         learn(self.store, computed, signals)
         subjects = [*self.domain.key_results, *self.domain.objectives]
-        return without_acknowledged(computed, acknowledged_fingerprints(self.store, subjects))  # type: ignore[no-any-return]
+        acks = AcknowledgedView(self.store.acknowledged_by_subject(subjects)) if bulk(self.store) else self.store
+        return without_acknowledged(computed, acknowledged_fingerprints(acks, subjects))  # type: ignore[no-any-return]
 
     def _desired(self, homes: Mapping[str, HomeItem], computed: Computed, week: str | None,
                  krs: set[str] | None, now: datetime, overlay: Mapping[tuple[str, str], WorkItem]) -> list[DesiredHome]:
@@ -318,9 +327,11 @@ class Engine:
 
     def _record_history(self, computed: Computed, now: datetime) -> None:
         statuses = [*computed.key_results.values(), *computed.objectives.values()]
-        for status in statuses:
-            subject = status.kr_id if isinstance(status, KrStatus) else status.objective_id
-            history = self.store.progress_history(subject)  # type: ignore[attr-defined]
+        subjects = [s.kr_id if isinstance(s, KrStatus) else s.objective_id for s in statuses]
+        histories = self.store.progress_histories(subjects) if bulk(self.store) else None
+        for status, subject in zip(statuses, subjects, strict=True):
+            history = histories[subject] if histories is not None else \
+                self.store.progress_history(subject)  # type: ignore[attr-defined]
             if not history or abs(history[-1].progress - status.progress) > 1e-9:
                 self.store.record_progress(subject, now, status.progress, status.status.value)  # type: ignore[attr-defined]
 

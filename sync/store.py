@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mapping import ManualValue, ProgressPoint, WorkItem
 from sync import store_engine
+from sync.store_bulk import BulkReads
 from sync.store_items import apply_pull, dialect_insert, read_items, read_items_by_kr, upsert
 from sync.store_schema import (
     acknowledgements,
@@ -46,10 +47,11 @@ def _aware(value: datetime, what: str) -> datetime:
     return value
 
 
-class StateStore:
+class StateStore(BulkReads):
     """okr-sync's memory between cycles (SQLite or PostgreSQL, chosen by URL).
 
-    Thread-safe: every method runs in its own short transaction on a pooled connection.
+    Thread-safe: every method runs in its own short transaction on a pooled connection. Bulk variants
+    of the per-subject reads (one query for many KRs) come from :class:`sync.store_bulk.BulkReads`.
     """
 
     def __init__(self, url: str, *, clock: Callable[[], datetime] = _utcnow) -> None:
