@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from mapping.execution import is_planned_for
 from mapping.model import (
     Cycle,
+    HomeItem,
     KeyResult,
     KrKind,
     KrStatusValue,
@@ -45,7 +46,7 @@ RULES: dict[str, str] = {
     "unknown_kr": "work references a KR id that is not defined",
 }
 OWNER_RULES: dict[str, str] = {
-    "owner_without_plan": "an owner has no open item planned for next week on any of their KRs, in any tracker",
+    "owner_without_plan": "an owner has no item planned for next week on any of their KRs, in any tracker",
     "unlinked_team_work": "open work assigned to an owner's team is linked to no KR",
 }
 """Rules about a KR owner rather than one KR or objective (subject: the owner's people id)."""
@@ -269,9 +270,10 @@ def owners_without_plan(
     cycle_ends: Mapping[str, date] | None = None,
     finished: Collection[str] = (),
 ) -> tuple[Finding, ...]:
-    """One finding per owner none of whose active KRs has an open item planned for next week.
+    """One finding per owner none of whose active KRs has an item planned for next week.
 
-    Items count from every tracker, so a plan kept in Planner covers a KR whose home is in Jira. A KR is
+    Items count from every tracker, so a plan kept in Planner covers a KR whose home is in Jira; an item
+    already done counts (it was planned and executed early), a cancelled one does not. A KR is
     active unless it is in ``finished`` or its cycle (``cycle_ends``: KR id → last day) ends before next
     week starts; an owner with no active KR gets no finding.
     """
@@ -285,13 +287,12 @@ def owners_without_plan(
         if not owner or kr.id in finished or (end is not None and monday > end):
             continue
         active.setdefault(owner, []).append(kr.id)
-        if any(item.status in _OPEN and is_planned_for(item, upcoming, monday, sunday)
-               for item in items_by_kr.get(kr.id, ())):
+        if any(is_planned_for(item, upcoming, monday, sunday) for item in items_by_kr.get(kr.id, ())):
             planned.add(owner)
     return tuple(
         Finding(
             "owner_without_plan", Severity.WARNING, owner,
-            f"no open item is planned for {upcoming} on any of {owner}'s {len(ids)} KR(s) "
+            f"no item is planned for {upcoming} on any of {owner}'s {len(ids)} KR(s) "
             f"({', '.join(ids)}), in any tracker",
             f"Plan next week's actions with the team: give items on these KRs a due date in {upcoming} "
             "or tag them for it.",
@@ -307,19 +308,22 @@ def unlinked_team_work(
     items: Iterable[WorkItem],
     *,
     resolve: Callable[[str, str], str | None] | None = None,
+    homes: Collection[HomeItem] = (),
     sample: int = 3,
 ) -> tuple[Finding, ...]:
     """Per owner, one summary of open work assigned to their team that is linked to no KR.
 
     An owner's team is everyone assigned to an item linked to one of their KRs, plus the owner. People are
     compared through ``resolve(tracker, assignee) → person id`` (the people directory) when given, else by
-    the assignee as the tracker reports it. The finding gives the count and at most ``sample`` keys —
+    the assignee as the tracker reports it. Home items (of the KRs, and ``homes``, e.g. objectives') are
+    where status is written, not work, and never count. The finding gives the count and at most ``sample`` keys —
     never one finding per item — and asks whether the work serves a KR.
     """
     def who(tracker: str, assignee: str) -> str:
         found = resolve(tracker, assignee) if resolve is not None else None
         return (found or assignee).strip().lower()
 
+    krs = list(krs)
     teams: dict[str, set[str]] = {}
     for kr in krs:
         owner = (kr.owner or "").strip()
@@ -327,8 +331,9 @@ def unlinked_team_work(
             continue
         team = teams.setdefault(owner, {owner.lower()})
         team.update(who(i.tracker, i.assignee) for i in items_by_kr.get(kr.id, ()) if i.assignee)
+    skip = {(h.tracker, h.key) for h in (*homes, *(kr.home for kr in krs if kr.home is not None))}
     unlinked = [(who(i.tracker, i.assignee), i) for i in items
-                if not i.kr_ids and i.assignee and i.status in _OPEN]
+                if not i.kr_ids and i.assignee and i.status in _OPEN and (i.tracker, i.key) not in skip]
     found: list[Finding] = []
     for owner, team in teams.items():
         keys = sorted(f"{item.tracker}:{item.key}" for person, item in unlinked if person in team)

@@ -201,7 +201,7 @@ def owner_findings(domain: Domain, settings: Settings, items: Sequence[WorkItem]
     ends = {kr_id: domain.cycles[cycle].end for kr_id, cycle in domain.kr_cycle.items() if cycle in domain.cycles}
     found: dict[str, list[Finding]] = {}
     for finding in (*owners_without_plan(krs, items_by_kr, now=now, cycle_ends=ends, finished=finished),
-                    *unlinked_team_work(krs, items_by_kr, items, resolve=resolve)):
+                    *unlinked_team_work(krs, items_by_kr, items, resolve=resolve, homes=domain.homes().values())):
         found.setdefault(finding.subject, []).append(finding)
     return found
 

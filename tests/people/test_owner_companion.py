@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from mapping import (
     OWNER_RULES,
     RULES,
     CompletionMeasure,
+    HomeItem,
     KeyResult,
     KrKind,
     Severity,
@@ -52,11 +54,12 @@ def test_a_plan_in_another_tracker_on_another_kr_covers_the_owner() -> None:
     assert owners_without_plan(krs, items, now=NOW) == ()
 
 
-def test_done_or_cancelled_items_are_no_plan() -> None:
+def test_cancelled_items_are_no_plan_but_work_done_early_is() -> None:
     krs = [kr("KR1", "ana")]
-    items = {"KR1": [item("jira", "A-1", ("KR1",), status=DONE, due=W48_DAY),
-                     item("jira", "A-2", ("KR1",), status=StatusCategory.CANCELLED, week="2026-W48")]}
-    assert [f.subject for f in owners_without_plan(krs, items, now=NOW)] == ["ana"]
+    cancelled = item("jira", "A-2", ("KR1",), status=StatusCategory.CANCELLED, week="2026-W48")
+    assert [f.subject for f in owners_without_plan(krs, {"KR1": [cancelled]}, now=NOW)] == ["ana"]
+    early = item("jira", "A-1", ("KR1",), status=DONE, due=W48_DAY)
+    assert owners_without_plan(krs, {"KR1": [cancelled, early]}, now=NOW) == ()
 
 
 def test_finished_krs_ended_cycles_and_ownerless_krs_do_not_trigger() -> None:
@@ -103,3 +106,14 @@ def test_owner_own_unlinked_work_counts_and_linked_work_never_does() -> None:
     assert unlinked_team_work(krs, linked, linked["KR1"]) == ()
     found = unlinked_team_work(krs, {"KR1": []}, [item("jira", "A-2", assignee="Ana")])
     assert [f.subject for f in found] == ["ana"]
+
+
+def test_home_items_are_not_unlinked_work() -> None:
+    home = HomeItem("gitlab", "p#1")
+    objective_home = HomeItem("jira", "O-1")
+    krs = [replace(kr("KR1", "ana"), home=home)]
+    linked = {"KR1": [item("jira", "A-1", ("KR1",), assignee="ana")]}
+    homes = [item("gitlab", "p#1", assignee="ana"), item("jira", "O-1", assignee="ana")]
+    assert unlinked_team_work(krs, linked, [*linked["KR1"], *homes], homes=[objective_home]) == ()
+    found = unlinked_team_work(krs, linked, [*linked["KR1"], *homes])
+    assert [f.facts for f in found] == [("1", "jira:O-1")]

@@ -29,7 +29,7 @@ def test_plan_week_shows_owner_findings(synced_demo: Any) -> None:  # noqa: F811
     assert flagged and all(sum(f["rule"] == "owner_without_plan" for f in p["findings"]) <= 1 for p in plans)
     text = runner.invoke(app, ["plan-week", "--week", "2026-W52", "--owner", flagged[0],
                                "--config", str(demo_config_path())])
-    assert text.exit_code == 0 and "! owner_without_plan: no open item is planned for 2026-W52" in text.output
+    assert text.exit_code == 0 and "! owner_without_plan: no item is planned for 2026-W52" in text.output
 
 
 def test_checkin_digest_carries_owner_findings(synced_demo: Any) -> None:  # noqa: F811
@@ -47,7 +47,7 @@ def test_checkin_digest_carries_owner_findings(synced_demo: Any) -> None:  # noq
     flagged = [g for g in groups if g.findings]
     assert flagged and all(tuple(found[g.owner]) == g.findings for g in flagged)
     text = render_digests(domain, groups, "text")
-    assert f"! owner_without_plan: no open item is planned for 2026-W52 on any of {flagged[0].owner}'s" in text
+    assert f"! owner_without_plan: no item is planned for 2026-W52 on any of {flagged[0].owner}'s" in text
     assert "- **owner_without_plan**" in render_digests(domain, groups, "md")
     owners = {o["owner"]: o for o in digests_json(domain, groups)["owners"]}
     assert owners[flagged[0].owner]["findings"][0]["rule"] == "owner_without_plan"
