@@ -86,7 +86,7 @@ def _timed_pulls(engine: Any, into: dict[str, dict[str, float]]) -> None:
 def measure(shape: Shape, state_url: str | None, *, raw: bool = True) -> dict[str, Any]:
     """Every scale figure for one shape and store."""
     result: dict[str, Any] = {"items": shape.per_tracker(shape.items), "krs": shape.per_tracker(shape.krs),
-                              "plans": shape.plans()}
+                              "plans": shape.plans(), "jira_deployment": shape.jira_deployment}
     with Setup(shape, state_url) as setup:
         result["store"] = setup.store.engine.dialect.name
         result["sandbox_start_seconds"] = round(setup.sandbox.startup_seconds, 2)
@@ -127,11 +127,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--krs", type=int, default=5000)
     parser.add_argument("--shares", default="0.2,0.5,0.3", help="jira,gitlab,planner shares of items and KRs")
     parser.add_argument("--plan-size", type=int, default=7500, help="tasks per Planner plan (Planner caps 9,000)")
+    parser.add_argument("--jira-deployment", choices=("Cloud", "Server"), default="Server",
+                        help="Server pages by 1,000 (the sandbox re-runs the JQL for every page: fewer pages)")
     parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--no-raw", action="store_true", help="skip raw paging (it was measured on the other store)")
     args = parser.parse_args(argv)
     jira, gitlab, planner = (float(x) for x in args.shares.split(","))
-    shape = Shape(items=args.items, krs=args.krs, shares=(jira, gitlab, planner), plan_size=args.plan_size)
+    shape = Shape(items=args.items, krs=args.krs, shares=(jira, gitlab, planner), plan_size=args.plan_size,
+                  jira_deployment=args.jira_deployment)
     if args.store == "postgresql":
         with pg_schema() as url:
             figures = measure(shape, url, raw=not args.no_raw)

@@ -45,6 +45,7 @@ class Shape:
     shares: tuple[float, float, float] = (0.4, 0.4, 0.2)  # jira, gitlab, planner
     plan_size: int = 8000
     seed: int = 13
+    jira_deployment: str = "Cloud"  # Server pages by 1,000 (Cloud by 100)
 
     def per_tracker(self, total: int) -> dict[str, int]:
         """``total`` split by :attr:`shares` (the last tracker takes the rounding)."""
@@ -90,7 +91,7 @@ def fixture(shape: Shape) -> dict[str, Any]:
     """The sandbox fixture dict for ``shape`` (deterministic for its seed)."""
     rng = random.Random(shape.seed)  # noqa: S311 - seeded synthetic data, not security
     counts, krs = shape.per_tracker(shape.items), kr_ids(shape)
-    return {"jira": _jira(rng, counts["jira"], krs["jira"]),
+    return {"jira": _jira(rng, counts["jira"], krs["jira"], shape.jira_deployment),
             "gitlab": _gitlab(rng, counts["gitlab"], krs["gitlab"]),
             "planner": _planner(rng, shape, counts["planner"], krs["planner"]),
             "meta": {"gitlab": {"group": "bench", "project": GITLAB_PROJECT}}}
@@ -102,7 +103,7 @@ def _updated(n: int) -> str:
     return (START + timedelta(seconds=10 * n)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _jira(rng: random.Random, count: int, krs: list[str]) -> dict[str, Any]:
+def _jira(rng: random.Random, count: int, krs: list[str], deployment: str) -> dict[str, Any]:
     statuses = ("To Do", "In Progress", "Done")
     issues: list[dict[str, Any]] = [
         {"key": f"{JIRA_PROJECT}-{n + 1}", "type": "Task", "summary": f"Work item {n + 1}",
@@ -117,7 +118,7 @@ def _jira(rng: random.Random, count: int, krs: list[str]) -> dict[str, Any]:
     fields = [{"name": "OKR Progress", "type": "number"},
               {"name": "OKR Status", "type": "select", "options": STATUS_OPTIONS},
               {"name": "OKR Forecast", "type": "number"}, {"name": "Story Points", "type": "number"}]
-    return {"deployment": "Cloud", "projects": projects, "fields": fields, "issues": issues}
+    return {"deployment": deployment, "projects": projects, "fields": fields, "issues": issues}
 
 
 def _gitlab(rng: random.Random, count: int, krs: list[str]) -> dict[str, Any]:

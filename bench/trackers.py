@@ -113,8 +113,18 @@ class Trackers:
         return {"pages": count, "seconds": time.perf_counter() - started}
 
     def _pages_jira(self) -> int:
-        base = self.info["jira"]["url"] + "/rest/api/2/search/jql"
         jql = urllib.parse.quote(f"project = {JIRA_PROJECT} ORDER BY created ASC, key ASC")
+        if self.shape.jira_deployment == "Server":  # /search with startAt, 1,000 per page
+            start, pages = 0, 0
+            while True:
+                url = f"{self.info['jira']['url']}/rest/api/2/search?jql={jql}&startAt={start}&maxResults=1000" \
+                      f"&fields={JIRA_FIELDS}"
+                page, _ = _request("GET", url, headers=self._jira_auth)
+                pages += 1
+                start += len(page["issues"])
+                if not page["issues"] or start >= page["total"]:
+                    return pages
+        base = self.info["jira"]["url"] + "/rest/api/2/search/jql"
         token, pages = None, 0
         while True:
             url = f"{base}?jql={jql}&maxResults=100&fields={JIRA_FIELDS}" + (f"&nextPageToken={token}" if token else "")
