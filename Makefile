@@ -30,8 +30,10 @@ browser:
 soak: $(STAMP)
 	$(BIN)/python -m pytest -m soak
 
+# Benchmarks against the sandbox (issue 13): writes bench/results.json and docs/benchmarks.md (~40 min).
+# One section: `$(BIN)/python -m bench.run --only scale`; the pytest benchmarks: `$(BIN)/python -m pytest -m bench`.
 bench: $(STAMP)
-	$(BIN)/python -m pytest -m bench
+	$(BIN)/python -m bench.run
 
 lint: $(STAMP)
 	$(BIN)/ruff check config mapping connectors sync sandbox tests
