@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
 
 from config.types import Duration
+
+
+STATUS_NAMES = {"not_started": "Not started", "on_track": "On track", "at_risk": "At risk",
+                "off_track": "Off track", "done": "Done"}
+
+
+def _status_names(value: Any) -> Any:
+    """Merge the statuses an admin names over the defaults; an unknown status is an error."""
+    if not isinstance(value, dict):
+        return value
+    unknown = sorted(set(value) - set(STATUS_NAMES))
+    if unknown:
+        raise ValueError(f"unknown status {', '.join(map(repr, unknown))}; statuses are "
+                         f"{', '.join(STATUS_NAMES)}")
+    return {**STATUS_NAMES, **value}
+
+
+StatusNames = Annotated[dict[str, str], BeforeValidator(_status_names)]
 
 
 class Strict(BaseModel):
@@ -101,10 +119,9 @@ class JiraWrite(Strict):
     """What okr-sync writes on Jira KR home issues."""
 
     fields: JiraWriteFields = Field(default_factory=JiraWriteFields)
-    status_options: dict[str, str] = Field(
-        default_factory=lambda: {"not_started": "Not started", "on_track": "On track", "at_risk": "At risk",
-                                 "off_track": "Off track", "done": "Done"},
-        description="Select option for each status.")
+    status_options: StatusNames = Field(
+        default_factory=lambda: dict(STATUS_NAMES),
+        description="Select option for each status; the ones you give replace the defaults one by one.")
     status_comment: bool = Field(True, description="Keep one status comment up to date in place.")
     checkin_comment: bool = Field(True, description="One 3P check-in comment per ISO week.")
     ack_label_prefix: str = Field(
@@ -191,10 +208,9 @@ class PlannerWrite(Strict):
         "none", description="planner: round to 0/50/100 as Planner's UI shows it.")
     status_category: bool = True
     details_block: bool = True
-    status_categories: dict[str, str] = Field(
-        default_factory=lambda: {"not_started": "Not started", "on_track": "On track", "at_risk": "At risk",
-                                 "off_track": "Off track", "done": "Done"},
-        description="Plan category name used for each status.")
+    status_categories: StatusNames = Field(
+        default_factory=lambda: dict(STATUS_NAMES),
+        description="Plan category name for each status; the ones you give replace the defaults one by one.")
 
 
 class PlannerTracker(_TrackerCommon):

@@ -166,3 +166,15 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_there_are_at_least_forty_cases_with_unique_ids() -> None:
     assert len(CASES) >= 40
     assert len({c[0] for c in CASES}) == len(CASES)
+
+
+def test_status_options_merge_over_the_defaults() -> None:
+    text = BASE.replace("        progress: OKR Progress", "        progress: OKR Progress\n      status_options: {at_risk: Watch}")
+    options = load_text(text, environ={}).settings.trackers["jira"].write.status_options  # type: ignore[union-attr]
+    assert options == {"not_started": "Not started", "on_track": "On track", "at_risk": "Watch",
+                       "off_track": "Off track", "done": "Done"}
+    with pytest.raises(ConfigurationError) as caught:
+        load_text(text.replace("at_risk: Watch", "late: Watch"), environ={})
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("trackers.jira.write.status_options",
+         "unknown status 'late'; statuses are not_started, on_track, at_risk, off_track, done")]
