@@ -19,6 +19,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "docs" / "reliability.md"
+SOAK_SECTIONS = {"faults_soak", "kills"}
+"""Sections only ``make soak`` measures; other sections measured in a soak run are kept apart as ``<name>_soak``."""
 _EMBEDDED = re.compile(r"<!-- figures: (?P<json>\{.*\}) -->", re.S)
 
 
@@ -62,7 +64,8 @@ def write_report(figures: Figures, *, seconds: float, passed: int, failed: int, 
     stamp = {"at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "commit": _commit(),
              "seconds": round(seconds, 1), "passed": passed, "failed": failed}
     for section, values in figures.sections.items():
-        recorded[section] = {**values, "_run": stamp}
+        key = section if not soak or section in SOAK_SECTIONS else f"{section}_soak"
+        recorded[key] = {**values, "_run": stamp}
     recorded["_runs"] = {**recorded.get("_runs", {}), "soak" if soak else "default": stamp}
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(render(recorded), encoding="utf-8")
@@ -132,6 +135,7 @@ def render(data: dict[str, Any]) -> str:
         lines += [
             "| figure | value |", "|---|---|",
             f"| SIGKILLs at random moments (seeded) | {int(kills.get('kills', 0))} |",
+            f"| of which after the process had reached the tracker (mid-cycle) | {int(kills.get('mid_cycle', 0))} |",
             f"| kills survived (same end state, no duplicates, store readable) | {int(kills.get('survived', 0))} |",
             f"| scenarios (store × tracker) | {kills.get('scenarios', '-')} |",
             f"| duplicates found | {int(kills.get('duplicates', 0))} |",
@@ -141,8 +145,9 @@ def render(data: dict[str, Any]) -> str:
     lines += ["Kill-at-every-write-step scenarios (before and after the write landed) live in",
               "`tests/sync/test_crash_safety.py` (another suite); they assert the same end state but record",
               "no figures here.", ""]
+    hostile_soak = data.get("hostile_soak", {})
     lines += ["## Hostile input", "", _run_line(data, "hostile"), "",
-              "| family | cases tried | outcome |", "|---|---|---|"]
+              "| family | cases tried (default run) | more under soak | outcome |", "|---|---|---|---|"]
     for key, label, outcome in (
         ("config", "configurations (bombs, aliases, huge, deep, wrong types, unicode/RTL, NUL, `${}`)",
          "one clear error, exit 2, no traceback"),
@@ -152,8 +157,10 @@ def render(data: dict[str, Any]) -> str:
          "413 / 400 / 401; replays start no extra writes"),
         ("markup", "KR ids and titles with markdown / wiki markup", "markers round-trip, blocks well-formed"),
     ):
-        lines.append(f"| {label} | {int(hostile.get(key, 0))} | {outcome} |")
-    lines.append(f"| **total** | **{int(sum(v for k, v in hostile.items() if not k.startswith('_')))}** | |")
+        lines.append(f"| {label} | {int(hostile.get(key, 0))} | {int(hostile_soak.get(key, 0))} | {outcome} |")
+    total = sum(v for k, v in hostile.items() if not k.startswith("_"))
+    total_soak = sum(v for k, v in hostile_soak.items() if not k.startswith("_"))
+    lines.append(f"| **total** | **{int(total)}** | **{int(total_soak)}** | |")
     lines += ["", "## Secrets", "", _run_line(data, "secrets"), ""]
     if secrets:
         lines += [f"- configured secrets checked: {int(secrets.get('secrets', 0))}",

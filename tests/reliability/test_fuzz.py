@@ -35,7 +35,7 @@ pytestmark = pytest.mark.reliability
 
 BASE = (Path(__file__).resolve().parents[1] / "config" / "base.yaml").read_text(encoding="utf-8")
 BASE_DATA = yaml.safe_load(BASE)
-FUZZ = settings(max_examples=150, deadline=None, database=None,
+FUZZ = settings(max_examples=100, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.function_scoped_fixture])
 COUNTS: dict[str, int] = {}
@@ -179,6 +179,6 @@ def test_webhook_parsers_only_accept_or_reject(webhook_connectors: Any, tracker:
 
 def test_record_fuzz_counts(figures: Figures) -> None:
     """Runs last in this module: the number of generated inputs per target, for docs/reliability.md."""
-    assert sum(COUNTS.values()) >= 5 * 150 or not COUNTS, COUNTS
+    assert sum(COUNTS.values()) >= 5 * 100 or not COUNTS, COUNTS
     for name, count in COUNTS.items():
         figures.add("fuzz", name, count)

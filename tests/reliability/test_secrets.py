@@ -86,7 +86,7 @@ def test_no_configured_secret_appears_anywhere(make_sandbox: Any, control_of: An
     # 1. the CLI, plain and --json, with tracker faults producing error messages
     control.fault("GET /jira/rest/api/2/search/jql", "503", times=2)
     control.fault("PUT /gitlab/*", "drop", times=1)
-    for args in (["validate"], ["validate", "--json"], ["plan", "--json"], ["once", "--json"], ["once"],
+    for args in (["validate"], ["validate", "--json"], ["plan", "--json"], ["once", "--json"],
                  ["status", "--json"], ["status"]):
         result = runner.invoke(app, [*args, "--config", str(path)])
         captured += [result.output, repr(result.exception)]

@@ -90,14 +90,16 @@ def test_random_sigkills_leave_the_same_end_state(demo: Any, request: pytest.Fix
     config = config_for(tmp, tracker, url, name)
     env = environment(sb.info)
     draw = random.Random(f"{SEED}-{kind}-{tracker}")
-    kills = starts = 0
+    kills = starts = in_cycle = 0
     while kills < KILLS_PER_SCENARIO and starts < MAX_STARTS:
+        before = control.requests()["total"]
         process = start_cycle("checkin", config, env)
         starts += 1
         time.sleep(draw.uniform(0.05, 1.1) * duration)
         if process.poll() is None:
             process.kill()
             kills += 1
+            in_cycle += control.requests()["total"] > before  # it had reached the tracker: mid-cycle
         process.communicate(timeout=60)
     assert kills >= KILLS_PER_SCENARIO * 2 // 3, f"only {kills} of {starts} runs were still running when killed"
     finish(start_cycle("checkin", config, env))
@@ -113,6 +115,7 @@ def test_random_sigkills_leave_the_same_end_state(demo: Any, request: pytest.Fix
     assert again["writes"] == 0, f"the store lost what was written: a further cycle wrote {again['writes']}"
     figures.add("kills", "kills", kills)
     figures.add("kills", "survived", kills)
+    figures.add("kills", "mid_cycle", in_cycle)
     figures.add("kills", "duplicates", len(dupes))
     figures.add("kills", "lost_writes", len(lost))
     figures.note("kills", "scenarios", "SQLite and PostgreSQL × Jira, GitLab, Planner")
