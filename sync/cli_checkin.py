@@ -76,7 +76,10 @@ def _run(engine: Any, chosen: list[str], week: str, now: datetime, *, post: bool
         computed = compute_from_store(domain, store, now=now)
     subjects = [*domain.key_results, *domain.objectives]
     computed = without_acknowledged(computed, acknowledged_fingerprints(store, subjects))
-    groups = digests(domain, composed(engine, chosen, week, computed, now))
+    from sync.people import owner_findings
+
+    per_owner = owner_findings(domain, engine.settings, store.items(), store.items_by_kr(), now=now)
+    groups = digests(domain, composed(engine, chosen, week, computed, now), owner_findings=per_owner)
     if fmt == "json":
         data = digests_json(domain, groups)
         if report is not None:
