@@ -62,6 +62,8 @@ class Engine:
         self.connectors = dict(connectors)
         self.clock = clock or system_clock()
         self.domain: Domain = build_domain(settings)
+        self._configured = self.domain
+        self._discovered = False
         self.secrets = list(secrets)
 
     # ----------------------------------------------------------------------------------------- cycle
@@ -92,9 +94,15 @@ class Engine:
         overlay: dict[tuple[str, str], WorkItem] = {}
         changed: set[tuple[str, str]] = set()
         for name in names:
+            report.trackers[name] = TrackerOutcome(name)
+        self._discover(report, refresh=full)
+        for name in names:
             if on_tracker is not None:
                 on_tracker(name)
-            report.trackers[name] = self._pull(name, full=full, dry_run=dry_run, overlay=overlay, changed=changed)
+            pulled = self._pull(name, full=full, dry_run=dry_run, overlay=overlay, changed=changed)
+            pulled.problems[:0] = report.trackers[name].problems
+            pulled.calls += report.trackers[name].calls
+            report.trackers[name] = pulled
 
         healthy = {n for n in names if report.trackers[n].error is None}
         homes = {s: h for s, h in self.domain.homes().items() if h.tracker in healthy}
@@ -121,6 +129,21 @@ class Engine:
         self._written_now = None
         report.finished = self.clock()
         return report
+
+    def _discover(self, report: CycleReport, *, refresh: bool) -> None:
+        """KRs defined in the trackers (``discover``): read at the first cycle and at each full reconcile."""
+        if not self.settings.discover or (self._discovered and not refresh):
+            return
+        from sync.discovery import discover
+
+        rules = {rule.tracker for rule in self.settings.discover}
+        before = {name: self.connectors[name].requests_made for name in rules if name in self.connectors}
+        self.domain, problems = discover(self._configured, self.settings, self.connectors)
+        self._discovered = True
+        for name, count in before.items():
+            if name in report.trackers:
+                report.trackers[name].calls += self.connectors[name].requests_made - count
+                report.trackers[name].problems.extend(problems)
 
     # ------------------------------------------------------------------------------------------ pull
     def _pull(self, name: str, *, full: bool, dry_run: bool, overlay: dict[tuple[str, str], WorkItem],
