@@ -157,6 +157,7 @@ def test_replicas_split_take_over_and_never_write_one_scope_at_once(
           f"{churn.changes} changes; {len(sampler.samples)} health samples")
 
 
+@pytest.mark.soak  # ~25 s of replica start-up; the default suite covers SIGTERM in test_daemon.py
 def test_sigterm_stops_a_replica_gracefully_and_the_other_takes_over(
         replicas: tuple[DaemonProcess, DaemonProcess, Journal]) -> None:
     first, second, _journal = replicas
