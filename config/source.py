@@ -28,6 +28,24 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader that stops composing past :data:`MAX_DEPTH` levels (long before Python's
+    recursion limit, and before scanning thousands of nested brackets slowly)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH + 1:
+                raise yaml.composer.ComposerError(None, None, f"nested deeper than okr-sync reads (at most "
+                                                              f"{MAX_DEPTH} levels)",
+                                                  self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 @dataclass
 class SourceDocument:
     """A parsed configuration file: plain data plus the line of every key path."""
@@ -78,7 +96,7 @@ def parse(text: str, *, file: str | None = None, environ: Mapping[str, str] | No
                          "reads; is this the right file? (long people lists belong in people_file)", file=file)]
         )
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except RecursionError:
         raise ConfigurationError(
             [Problem("", f"malformed YAML: nested deeper than okr-sync reads (at most {MAX_DEPTH} levels)",
