@@ -65,7 +65,7 @@ def write_report(figures: Figures, *, seconds: float, passed: int, failed: int, 
              "seconds": round(seconds, 1), "passed": passed, "failed": failed}
     for section, values in figures.sections.items():
         key = section if not soak or section in SOAK_SECTIONS else f"{section}_soak"
-        recorded[key] = {**values, "_run": stamp}
+        recorded[key] = {**recorded.get(key, {}), **values, "_run": stamp}  # a partial run keeps the rest
     recorded["_runs"] = {**recorded.get("_runs", {}), "soak" if soak else "default": stamp}
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(render(recorded), encoding="utf-8")
@@ -74,6 +74,11 @@ def write_report(figures: Figures, *, seconds: float, passed: int, failed: int, 
 
 def _get(data: dict[str, Any], section: str, name: str, default: Any = 0) -> Any:
     return data.get(section, {}).get(name, default)
+
+
+def _n(block: dict[str, Any], name: str) -> str:
+    """A recorded count, or "-" when the run that measured this section did not measure it."""
+    return str(int(block[name])) if name in block else "-"
 
 
 def _kinds(values: dict[str, Any], prefix: str) -> str:
@@ -115,31 +120,32 @@ def render(data: dict[str, Any]) -> str:
         lines += [
             f"### {title}", "",
             "| figure | value |", "|---|---|",
-            f"| faults injected (total) | {int(block.get('injected', 0))} |",
+            f"| faults injected (total) | {_n(block, 'injected')} |",
             f"| faults injected by kind | {_kinds(block, 'kind:')} |",
-            f"| cycles under faults | {int(block.get('cycles_faulted', 0))} |",
-            f"| cycles after faults stopped, to converge | {int(block.get('cycles_converge', 0))} |",
-            f"| tracker requests made under faults | {int(block.get('requests', 0))} |",
-            f"| most requests in one cycle / fault-free first cycle | {int(block.get('max_cycle_requests', 0))} / "
-            f"{int(block.get('baseline_requests', 0))} |",
-            f"| retry waits taken (injected sleep) | {int(block.get('retry_sleeps', 0))} |",
-            f"| writes made (HTTP write requests answered) | {int(block.get('writes', 0))} |",
-            f"| lost writes (end state ≠ fault-free run) | {int(block.get('lost_writes', 0))} |",
-            f"| duplicate comments / notes / blocks | {int(block.get('duplicates', 0))} |",
+            f"| cycles under faults | {_n(block, 'cycles_faulted')} |",
+            f"| cycles after faults stopped, to converge | {_n(block, 'cycles_converge')} |",
+            f"| tracker requests made under faults | {_n(block, 'requests')} |",
+            f"| most requests in one cycle / fault-free first cycle | {_n(block, 'max_cycle_requests')} / "
+            f"{_n(block, 'baseline_requests')} |",
+            f"| retry waits taken (injected sleep) | {_n(block, 'retry_sleeps')} |",
+            f"| writes made (HTTP write requests answered) / by the fault-free run | {_n(block, 'writes')} / "
+            f"{_n(block, 'reference_writes')} |",
+            f"| lost writes (end state ≠ fault-free run) | {_n(block, 'lost_writes')} |",
+            f"| duplicate comments / notes / blocks | {_n(block, 'duplicates')} |",
             f"| daemon cycles under faults, /healthz non-200 answers | "
-            f"{int(block.get('daemon_cycles', 0))}, {int(block.get('unhealthy', 0))} |",
+            f"{_n(block, 'daemon_cycles')}, {_n(block, 'unhealthy')} |",
             "",
         ]
     lines += ["## Crashes (SIGKILL, restart, compare with an uninterrupted run)", "", _run_line(data, "kills"), ""]
     if kills:
         lines += [
             "| figure | value |", "|---|---|",
-            f"| SIGKILLs at random moments (seeded) | {int(kills.get('kills', 0))} |",
-            f"| of which after the process had reached the tracker (mid-cycle) | {int(kills.get('mid_cycle', 0))} |",
-            f"| kills survived (same end state, no duplicates, store readable) | {int(kills.get('survived', 0))} |",
+            f"| SIGKILLs at random moments (seeded) | {_n(kills, 'kills')} |",
+            f"| of which after the process had reached the tracker (mid-cycle) | {_n(kills, 'mid_cycle')} |",
+            f"| kills survived (same end state, no duplicates, store readable) | {_n(kills, 'survived')} |",
             f"| scenarios (store × tracker) | {kills.get('scenarios', '-')} |",
-            f"| duplicates found | {int(kills.get('duplicates', 0))} |",
-            f"| lost writes | {int(kills.get('lost_writes', 0))} |",
+            f"| duplicates found | {_n(kills, 'duplicates')} |",
+            f"| lost writes | {_n(kills, 'lost_writes')} |",
             "",
         ]
     lines += ["Kill-at-every-write-step scenarios (before and after the write landed) live in",
