@@ -10,23 +10,18 @@ configured ``webhook_client_state`` (compared in constant time), as Graph subscr
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from connectors.base import WebhookEvent, WebhookRejected
-from connectors.webhooks import check_size
+from connectors.webhooks import check_size, json_body
 
 
 def parse_notification(headers: Mapping[str, str], body: bytes, *, max_bytes: int, tracker: str,
                        client_state: str | None) -> WebhookEvent:
     """The tasks a verified delivery names; :class:`WebhookRejected` (413, 400, 401) otherwise."""
     check_size(body, max_bytes, tracker=tracker)
-    try:
-        document = json.loads(body)
-    except ValueError:
-        raise WebhookRejected(400, "webhook body is not JSON; expected a Graph change notification "
-                                   '{"value": [...]}', tracker=tracker) from None
+    document = json_body(body, tracker=tracker, expected='a Graph change notification {"value": [...]}')
     notes = document.get("value") if isinstance(document, dict) else None
     if not isinstance(notes, list) or not all(isinstance(n, dict) for n in notes):
         raise WebhookRejected(400, 'webhook body lacks the "value" list of a Graph change notification',

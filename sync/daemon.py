@@ -123,9 +123,10 @@ class Daemon:
 
     def _warn_insecure(self) -> None:
         for name, tracker in self.settings.trackers.items():
-            if tracker.kind in ("jira", "gitlab") and getattr(tracker, "webhook_secret", None) is None:
-                log.warning("WEBHOOKS UNAUTHENTICATED: no webhook_secret for this tracker; anyone who can reach "
-                            "/webhooks/%s can trigger cycles. Set trackers.%s.webhook_secret.", name, name,
+            setting = "webhook_client_state" if tracker.kind == "planner" else "webhook_secret"
+            if getattr(tracker, setting, None) is None:
+                log.warning("WEBHOOKS UNAUTHENTICATED: no %s for this tracker; anyone who can reach "
+                            "/webhooks/%s can trigger cycles. Set trackers.%s.%s.", setting, name, name, setting,
                             extra={"tracker": name})
             if not tracker.verify_tls:
                 log.warning("TLS VERIFICATION OFF for this tracker (verify_tls: false): its certificate is not "

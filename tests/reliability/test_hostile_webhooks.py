@@ -154,9 +154,6 @@ def test_hostile_webhook_delivery(case: str, trackers: dict[str, Any], figures: 
     figures.add("hostile", "webhooks")
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="connectors/planner_webhook.py (being written by someone else) lets json's RecursionError "
-                          "escape; requested in notes/requests.md: use connectors.webhooks.json_body")
 def test_planner_deep_nesting_is_a_400(trackers: dict[str, Any]) -> None:
     with pytest.raises(WebhookRejected) as rejected:
         trackers["planner"].parse_webhook({}, DEEP, max_bytes=LIMIT)

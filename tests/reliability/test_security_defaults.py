@@ -153,9 +153,6 @@ def test_a_daemon_without_webhook_secrets_warns_loudly_at_start(make_sandbox: An
     assert any("TLS VERIFICATION OFF" in m for m in messages), messages
 
 
-@pytest.mark.xfail(strict=True, reason="sync/daemon.py (someone else's) warns for Jira and GitLab only, while "
-                                       "/webhooks/planner also accepts anything without webhook_client_state; "
-                                       "requested in notes/requests.md")
 def test_a_daemon_without_planner_client_state_warns_too(make_sandbox: Any, tmp_path: Path,
                                                          caplog: pytest.LogCaptureFixture) -> None:
     messages = _start_warnings(make_sandbox("demo"), tmp_path, caplog, secrets=False)
