@@ -132,6 +132,11 @@ class PlannerConnector:
                 every_plan_read = False
                 continue
             seen = self.session.last_date() or datetime.now(UTC)
+            unreadable = [t for t in tasks if not isinstance(t, dict) or not isinstance(t.get("id"), str)]
+            if unreadable:
+                problems.append(ItemProblem(self.name, f"plan {plan_id}", f"{len(unreadable)} task(s) in the answer "
+                                            "have no id or are not objects; skipped"))
+                tasks = [t for t in tasks if t not in unreadable]
             etags[plan_id] = {t["id"]: str(t.get("@odata.etag") or "") for t in tasks}
             changed = [t for t in tasks if before is None or before.get(t["id"]) != t.get("@odata.etag")]
             every_plan_read = every_plan_read and before is None
@@ -148,7 +153,12 @@ class PlannerConnector:
             else {}
         result = []
         for raw in tasks:
-            facts = _facts(raw, buckets, names)
+            try:
+                facts = _facts(raw, buckets, names)
+            except (TypeError, ValueError, AttributeError, KeyError) as exc:
+                problems.append(ItemProblem(self.name, str(raw.get("id")), f"task skipped: Graph sent a value "
+                                            f"okr-sync cannot read ({type(exc).__name__})"))
+                continue
             kr_ids = self.links.kr_ids(facts, spec.kr_ids)
             numbers: dict[str, float] = {}
             if kr_ids and spec.number_fields:
@@ -180,6 +190,11 @@ class PlannerConnector:
                 states[home] = HomeState(home=home, exists=False)
                 continue
             details = self._ops.details(home.key)
+            if not isinstance(details.get("description") or "", str) or \
+                    not isinstance(task.get("appliedCategories") or {}, dict):
+                log.warning("planner %s: home task %s has a description or categories okr-sync cannot read; "
+                            "nothing is written to it this cycle", self.name, home.key)
+                continue
             plan_id = str(task.get("planId"))
             if plan_id not in plan_names:
                 plan_names[plan_id] = self._ops.category_names(plan_id)

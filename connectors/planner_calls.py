@@ -62,11 +62,11 @@ class PlannerCalls:
 
     def _pages(self, builder: Callable[[], Any], subject: str) -> list[dict[str, Any]]:
         page = self._get(lambda: builder(), subject)
-        values = list(page.get("value") or [])
+        values = _collection(page, subject)
         while page.get("@odata.nextLink"):
             link = str(page["@odata.nextLink"])
             page = self._get(lambda link=link: builder().with_url(link), subject)  # type: ignore[misc]
-            values += page.get("value") or []
+            values += _collection(page, subject)
         return values
 
     def category_names(self, plan_id: str) -> dict[str, str | None]:
@@ -87,8 +87,11 @@ class PlannerCalls:
         """A task's details: description, checklist, ETag (remembered)."""
         raw = self._get(lambda: self.graph.planner.tasks.by_planner_task_id(task_id).details,
                         f"task {task_id} (details)")
-        description = wb.normalised(raw.get("description"))
-        checklist = {k: v for k, v in (raw.get("checklist") or {}).items() if isinstance(v, dict)}
+        text = raw.get("description")
+        # a description that is not text is kept as is: read_homes then leaves the task alone this cycle
+        description = wb.normalised(text) if isinstance(text, str | None) else text
+        items = raw.get("checklist") if isinstance(raw.get("checklist"), dict) else {}
+        checklist = {k: v for k, v in items.items() if isinstance(v, dict)}
         self._remember("details", task_id, raw.get("@odata.etag"))
         self.descriptions[task_id] = description
         return {"description": description, "checklist": checklist, "@odata.etag": raw.get("@odata.etag")}
@@ -229,8 +232,23 @@ def _task(raw: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": raw.get("id"), "planId": raw.get("planId"), "bucketId": raw.get("bucketId"), "title": raw.get("title"),
         "percentComplete": raw.get("percentComplete") or 0,
-        "appliedCategories": {k: bool(v) for k, v in applied.items() if not k.startswith("@")},
-        "assignments": {k: v for k, v in assignments.items() if not k.startswith("@")},
+        # values of the wrong shape are kept as they came: reading the task then fails, and it is skipped
+        "appliedCategories": {k: bool(v) for k, v in applied.items() if not k.startswith("@")}
+        if isinstance(applied, dict) else applied,
+        "assignments": {k: v for k, v in assignments.items() if not k.startswith("@")}
+        if isinstance(assignments, dict) else assignments,
         "dueDateTime": raw.get("dueDateTime"), "completedDateTime": raw.get("completedDateTime"),
         "createdDateTime": raw.get("createdDateTime"), "@odata.etag": raw.get("@odata.etag"),
     }
+
+
+def _collection(page: Any, subject: str) -> list[Any]:
+    """The ``value`` list of a Graph collection page; an unreadable page is a retriable bad answer."""
+    values = page.get("value") if isinstance(page, dict) else None
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        from connectors.responses import BAD_BODY, classify
+
+        raise classify(BAD_BODY, tracker="planner", subject=subject, detail="'value' is not a list")
+    return values

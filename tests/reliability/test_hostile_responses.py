@@ -167,8 +167,7 @@ DEFAULT = {  # one or two per route and kind of damage; the rest run under `make
 }
 PLANNER_REQUEST = ("connectors/planner*.py is being written by someone else; requested in notes/requests.md "
                    "(an unreadable Graph value crashes the Planner pull instead of skipping the task)")
-KNOWN_BROKEN = {"planner-value-a-dict", "planner-percent-text", "planner-categories-a-list", "planner-id-missing",
-                "planner-details-description-a-number"}
+KNOWN_BROKEN: set[str] = set()  # fixed in connectors/planner*.py; kept for the next hostile case found
 
 
 def _params() -> list[Any]:
