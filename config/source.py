@@ -18,12 +18,14 @@ import yaml
 from config.errors import ConfigurationError, Problem
 
 KeyPath = tuple[str | int, ...]
-MAX_CONFIG_BYTES = 512 * 1024
-"""Largest configuration text accepted (a real one is tens of kilobytes; people can go in ``people_file``)."""
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+"""Largest configuration text accepted: a 5,000-KR installation is about 1 MB; this leaves room and still
+refuses a runaway file before parsing it."""
 MAX_DEPTH = 40
 """Deepest nesting of mappings and lists accepted (the schema itself needs fewer than ten levels)."""
-MAX_VALUES = 50_000
-"""Most values a configuration may expand to once YAML aliases are followed (stops "billion laughs")."""
+MAX_VALUES = 300_000
+"""Most values a configuration may expand to once YAML aliases are followed (stops "billion laughs": a
+few kilobytes of aliases expand to billions; 5,000 KRs need about 100,000)."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
