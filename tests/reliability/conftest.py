@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -29,9 +30,19 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             _OUTCOMES[key] += 1
 
 
+def _whole_suite(config: pytest.Config) -> bool:
+    """Whether this session ran all of ``tests/reliability`` (for its markers), not a hand-picked part:
+    only then are its counts the suite's figures. Other sessions may run single files meanwhile."""
+    if config.getoption("keyword", "") or config.getoption("lf", False) or config.getoption("deselect", None):
+        return False
+    here = Path(__file__).resolve().parent
+    args = [a.split("::")[0] for a in config.args] or ["."]
+    return all(here == Path(a).resolve() or Path(a).resolve() in here.parents for a in args)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Render the report when reliability tests ran (and recorded figures)."""
-    if not FIGURES.sections:
+    """Render the report when the whole reliability suite ran and recorded figures."""
+    if not FIGURES.sections or not _whole_suite(session.config):
         return
     markexpr = str(session.config.getoption("markexpr", "") or "")
     soak = "soak" in markexpr and "not soak" not in markexpr
