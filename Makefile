@@ -34,7 +34,7 @@ browser:
 soak: $(STAMP)
 	$(BIN)/python -m pytest -m soak
 
-# Benchmarks against the sandbox (issue 13): writes bench/results.json and docs/benchmarks.md (~40 min).
+# Benchmarks against the sandbox (issue 13): writes bench/results.json and docs/benchmarks.md (~70 min).
 # One section: `$(BIN)/python -m bench.run --only scale`; the pytest benchmarks: `$(BIN)/python -m pytest -m bench`.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

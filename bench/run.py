@@ -3,7 +3,7 @@
 
 Usage::
 
-    .venv/bin/python -m bench.run                      # everything (≈ 40 min on 2 busy cores)
+    .venv/bin/python -m bench.run                      # everything (≈ 60–70 min on 2 busy cores)
     .venv/bin/python -m bench.run --only startup,efficiency --quick
 
 Sections: ``startup``, ``efficiency``, ``freshness`` (bench/freshness.py, webhook trackers),

@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--krs", type=int, default=5000)
-    parser.add_argument("--shares", default="0.2,0.5,0.3", help="jira,gitlab,planner shares of items and KRs")
+    parser.add_argument("--shares", default="0.1,0.6,0.3", help="jira,gitlab,planner shares of items and KRs")
     parser.add_argument("--plan-size", type=int, default=7500, help="tasks per Planner plan (Planner caps 9,000)")
     parser.add_argument("--jira-deployment", choices=("Cloud", "Server"), default="Server",
                         help="Server pages by 1,000 (the sandbox re-runs the JQL for every page: fewer pages)")
