@@ -66,6 +66,8 @@ class JiraConnector:
         self.session = JiraSession(name, settings, sleep=sleep, token=token)
         self._catalogue: FieldCatalogue | None = None
         self._write_fields: WriteFields | None = None
+        self._known_fields: list[dict[str, Any]] | None = None
+        self._fields_raw: list[dict[str, Any]] = []
 
     @property
     def requests_made(self) -> int:
@@ -78,7 +80,9 @@ class JiraConnector:
         """The site's fields, read once (``GET /field``); also primes the library's clause-name cache."""
         if self._catalogue is None:
             client = self.session.client()
-            raw = self.session.call(client.fields, subject="field list (/field)")
+            raw = self._known_fields or self.session.call(client.fields, subject="field list (/field)")
+            self._fields_raw = [{k: f.get(k) for k in ("id", "name", "custom", "schema", "clauseNames")}
+                                for f in raw]
             catalogue = FieldCatalogue(self.name, raw)
             client._fields_cache_value = catalogue.clause_cache()  # the library would read /field again
             self._catalogue = catalogue
@@ -97,11 +101,23 @@ class JiraConnector:
 
     # --- pull -----------------------------------------------------------------------------------------
 
+    def _remember_site(self, site: dict[str, Any] | None) -> None:
+        """Use what an earlier process learnt of the site (serverInfo, fields, time zone) instead of asking."""
+        if not site or self.session._client is not None or self._catalogue is not None:
+            return
+        info, fields = site.get("info"), site.get("fields")
+        if isinstance(info, dict) and info.get("deploymentType") and isinstance(fields, list) and fields:
+            self.session.known_info = info
+            self._known_fields = fields
+            if isinstance(site.get("tz"), str):
+                self.session._time_zone = site["tz"]
+
     def pull(self, since: str | None, spec: PullSpec, *, full: bool = False) -> PullResult:
         """Issues in ``scope.jql`` changed since the watermark (all of them when ``full`` or no watermark)."""
+        mark = Watermark() if full else Watermark.decode(since)
+        self._remember_site(mark.site)
         reader = ItemReader.build(self.name, self.session.base_url, self.settings, self.catalogue(),
                                   spec.kr_homes, spec.number_fields)
-        mark = Watermark() if full else Watermark.decode(since)
         zone = self.session.time_zone() if mark.since is not None else "UTC"
         jql = window_jql(self.settings.scope.jql, mark.since, self.settings.overlap, zone)
         items, delivered = {}, []
@@ -119,6 +135,9 @@ class JiraConnector:
                 delivered.append((item.key, item.updated))
         LOG.info("jira %s: pulled %d changed issue(s)", self.name, len(items))
         after = mark.advance(delivered, self.settings.overlap)
+        after.site = {"info": {k: self.session.server_info.get(k) for k in ("versionNumbers", "deploymentType",
+                                                                            "baseUrl", "version")},
+                      "fields": self._fields_raw, "tz": self.session._time_zone}
         return PullResult(items=list(items.values()), watermark=after.encode(), full=mark.since is None,
                           problems=problems, scopes=(self.settings.scope.jql,))
 

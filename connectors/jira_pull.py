@@ -39,6 +39,9 @@ class Watermark:
 
     since: datetime | None = None
     seen: dict[str, str] = field(default_factory=dict)
+    site: dict[str, Any] | None = None
+    """What the site told us once (serverInfo, the field list, the user's time zone), so a new process
+    does not ask again; refreshed by every full pull (the periodic reconcile)."""
 
     @classmethod
     def decode(cls, text: str | None) -> Watermark:
@@ -48,7 +51,8 @@ class Watermark:
         try:
             data = json.loads(text)
             since = datetime.fromisoformat(data["since"]).astimezone(UTC)
-            return cls(since, {str(k): str(v) for k, v in (data.get("seen") or {}).items()})
+            site = data.get("site") if isinstance(data.get("site"), dict) else None
+            return cls(since, {str(k): str(v) for k, v in (data.get("seen") or {}).items()}, site)
         except (ValueError, KeyError, TypeError, AttributeError):
             LOG.warning("jira: unreadable watermark %r; pulling everything in scope", text[:80])
             return cls()
@@ -57,8 +61,10 @@ class Watermark:
         """The opaque string the engine stores (None before anything was seen)."""
         if self.since is None:
             return None
-        return json.dumps({"v": 1, "since": _iso(self.since), "seen": dict(sorted(self.seen.items()))},
-                          separators=(",", ":"))
+        data: dict[str, Any] = {"v": 1, "since": _iso(self.since), "seen": dict(sorted(self.seen.items()))}
+        if self.site:
+            data["site"] = self.site
+        return json.dumps(data, separators=(",", ":"))
 
     def is_new(self, key: str, updated: datetime | None) -> bool:
         """Whether this version of the item was not delivered yet."""
@@ -69,11 +75,11 @@ class Watermark:
         stamps = [u for _, u in delivered if u is not None]
         since = max([*stamps, *([self.since] if self.since else [])], default=None)
         if since is None:
-            return Watermark()
+            return Watermark(site=self.site)
         horizon = since - overlap - MARGIN
         seen = {k: v for k, v in self.seen.items() if datetime.fromisoformat(v) >= horizon}
         seen.update({k: _iso(u) for k, u in delivered if u is not None and u >= horizon})
-        return Watermark(since, seen)
+        return Watermark(since, seen, self.site)
 
 
 def window_jql(scope: str, since: datetime | None, overlap: timedelta, time_zone: str) -> str:

@@ -76,6 +76,8 @@ class JiraSession:
         self._adapter = CountingAdapter()
         self._client: JIRA | None = None
         self.server_info: dict[str, Any] = {}
+        self.known_info: dict[str, Any] | None = None
+        """serverInfo remembered from an earlier process (the watermark), used instead of asking again."""
         self.cloud = settings.deployment == "cloud"
         self._time_zone: str | None = None
 
@@ -111,7 +113,7 @@ class JiraSession:
             client._session.mount("http://", self._adapter)
             client._session.mount("https://", self._adapter)
             try:
-                info = self.call(client.server_info, subject="serverInfo (site, deployment type)")
+                info = self.known_info or self.call(client.server_info, subject="serverInfo (site, deployment type)")
                 # What JIRA(get_server_info=True) would set; done here so the call is counted and retried.
                 client._version = tuple(info.get("versionNumbers") or (0, 0, 0))
                 deployment = {"cloud": "Cloud", "server": "Server"}.get(s.deployment) or info.get("deploymentType")

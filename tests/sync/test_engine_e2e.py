@@ -75,7 +75,7 @@ def test_demo_sync_matches_the_story_and_a_second_run_is_idle(make_sandbox: Any,
     assert {f.subject for f in computed.unknown_krs} == {demo_story.UNKNOWN_KR}
 
     # A second `once` — new connectors, same store, a minute later — writes nothing and reads each
-    # scope once (plus the Jira client's constant set-up calls: serverInfo, field, myself).
+    # scope once: nothing else, not even Jira's serverInfo, field list or time zone (remembered).
     control.reset_requests()
     again = engine_for(settings, store, clock=lambda: demo_story.AS_OF + timedelta(minutes=1)).cycle()
     writes, routes = writes_and_reads(control)
@@ -84,8 +84,7 @@ def test_demo_sync_matches_the_story_and_a_second_run_is_idle(make_sandbox: Any,
              if route.endswith(("/search/jql", "/search", "/issues", "/tasks"))}
     assert pulls == {"GET /jira/rest/api/2/search/jql": 1, "GET /gitlab/api/v4/projects/{id}/issues": 1,
                      "GET /graph/v1.0/planner/plans/{plan_id}/tasks": 1}
-    setup = {"GET /jira/rest/api/2/serverInfo", "GET /jira/rest/api/2/field", "GET /jira/rest/api/2/myself"}
-    assert set(routes) - set(pulls) <= setup, routes
+    assert routes == pulls, routes
     store.close()
 
 
