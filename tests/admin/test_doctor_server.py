@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.admin.support import doctor_json, failures, invoke
-from tests.sandbox.test_jira_support import start_sandbox
+from tests.sandbox.jira_support import start_sandbox
 
 CONFIG = """
 trackers:

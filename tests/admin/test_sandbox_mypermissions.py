@@ -6,7 +6,7 @@ import pytest
 from jira import JIRA, JIRAError
 
 from tests.conftest import SandboxControl
-from tests.sandbox.test_jira_support import start_sandbox
+from tests.sandbox.jira_support import start_sandbox
 
 WANTED = "BROWSE_PROJECTS,EDIT_ISSUES,ADD_COMMENTS"
 

@@ -13,7 +13,7 @@ from sandbox.fixtures import load_fixture
 from sandbox.jira import JiraEmulator
 from sandbox.jira_fixture import FixtureError, build_state
 from tests.conftest import SandboxControl
-from tests.sandbox.test_jira_support import raw, start_sandbox
+from tests.sandbox.jira_support import raw, start_sandbox
 
 FLOAT = "com.atlassian.jira.plugin.system.customfieldtypes:float"
 SELECT = "com.atlassian.jira.plugin.system.customfieldtypes:select"

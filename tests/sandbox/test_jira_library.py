@@ -10,7 +10,7 @@ from jira import JIRA, JIRAError
 
 from sandbox.server import Sandbox
 from tests.conftest import SandboxControl
-from tests.sandbox.test_jira_support import raw, start_sandbox
+from tests.sandbox.jira_support import raw, start_sandbox
 
 
 @pytest.fixture(scope="module", params=["Cloud", "Server"])

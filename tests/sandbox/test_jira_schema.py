@@ -24,7 +24,7 @@ import jsonschema
 import pytest
 
 from sandbox.server import Sandbox
-from tests.sandbox.test_jira_support import raw, start_sandbox
+from tests.sandbox.jira_support import raw, start_sandbox
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "specs" / "jira-cloud-platform-v3.openapi.json"
 
