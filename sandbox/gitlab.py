@@ -32,7 +32,7 @@ from urllib.parse import quote, unquote
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
 
 from sandbox import gitlab_issues as issues
 from sandbox import gitlab_links as links
@@ -42,6 +42,7 @@ from sandbox.gitlab_fixture import load_gitlab_fixture
 from sandbox.gitlab_http import Call, GitLabError, Reply
 from sandbox.gitlab_query import BadParameter, Params
 from sandbox.gitlab_store import GitLabState, User
+from sandbox.replies import json_reply
 
 Handler = Callable[..., Reply]
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -122,12 +123,7 @@ class GitLabEmulator:
             status, body, headers = exc.status, exc.body, exc.headers
         except BadParameter as exc:
             status, body, headers = 400, {"error": str(exc)}, {}
-        response = Response(None if body is None else json.dumps(body), status=status, headers=headers)
-        if body is not None:
-            response.headers["Content-Type"] = JSON_TYPE
-        else:
-            response.headers.pop("Content-Type", None)
-        return response(environ, start_response)
+        return json_reply(environ, start_response, status, body, headers, JSON_TYPE)
 
     def snapshot(self) -> dict[str, Any]:
         """The whole current state, JSON-serialisable."""

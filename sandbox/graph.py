@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
 
 from sandbox import graph_planner as planner
 from sandbox.clock import SandboxClock
@@ -39,6 +39,7 @@ from sandbox.graph_edits import GraphError, bad_request
 from sandbox.graph_fixture import load_graph_fixture
 from sandbox.graph_planner import PlannerCall, Reply
 from sandbox.graph_store import EMPTY_PLAN_ID, GraphState
+from sandbox.replies import json_reply
 
 Handler = Callable[..., Reply]
 JSON_TYPE = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; " \
@@ -117,12 +118,7 @@ class GraphEmulator:
                 headers["WWW-Authenticate"] = 'Bearer realm="", authorization_uri="https://login.microsoftonline.' \
                                               'com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-' \
                                               '000000000000"'
-        response = Response(None if body is None else json.dumps(body), status=status, headers=headers)
-        if body is not None:
-            response.headers["Content-Type"] = JSON_TYPE
-        else:
-            response.headers.pop("Content-Type", None)
-        return response(environ, start_response)
+        return json_reply(environ, start_response, status, body, headers, JSON_TYPE)
 
     def snapshot(self) -> dict[str, Any]:
         """The whole current state, JSON-serialisable (``plans`` first)."""

@@ -165,17 +165,12 @@ DEFAULT = {  # one or two per route and kind of damage; the rest run under `make
     "gitlab-notes-html", "planner-tasks-truncated", "planner-title-huge", "planner-patch-answer-garbage",
     "planner-buckets-html",
 }
-PLANNER_REQUEST = ("connectors/planner*.py is being written by someone else; requested in notes/requests.md "
-                   "(an unreadable Graph value crashes the Planner pull instead of skipping the task)")
-KNOWN_BROKEN: set[str] = set()  # fixed in connectors/planner*.py; kept for the next hostile case found
 
 
 def _params() -> list[Any]:
     params = []
     for case in CASES:
         marks: list[Any] = [] if case in DEFAULT else [pytest.mark.soak]
-        if case in KNOWN_BROKEN:
-            marks.append(pytest.mark.xfail(strict=True, reason=PLANNER_REQUEST))
         params.append(pytest.param(case, marks=marks, id=case))
     return params
 
