@@ -22,7 +22,7 @@ from typing import Any
 from bench.harness import Setup
 from bench.synthetic import Shape
 from bench.trackers import Trackers
-from sync.report import CycleReport
+from okr_sync.engine.report import CycleReport
 
 PAGE = {"jira": 100, "gitlab": 100, "planner": 100}
 TASK_LEVEL = {"percentComplete", "status category"}

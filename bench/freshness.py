@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the helpers live with the sync tests
 
-from sandbox.server import Sandbox
+from okr_sync.sandbox.server import Sandbox
 from tests.conftest import SandboxControl
 from tests.sync.crash_harness import environment, write_config
 from tests.sync.replica_harness import Churn, DaemonProcess

@@ -22,11 +22,11 @@ from typing import Any
 import yaml
 
 from bench.synthetic import Shape, config, fixture
-from config.load import load_config
-from sync.demo import demo_environment
-from sync.engine import Engine
-from sync.runtime import open_connectors, secrets_of
-from sync.store import StateStore
+from okr_sync.cli.demo import demo_environment
+from okr_sync.config.load import load_config
+from okr_sync.engine.cycle import Engine
+from okr_sync.engine.runtime import open_connectors, secrets_of
+from okr_sync.store.state import StateStore
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # the engine's fixed "now": statuses don't drift between cycles
@@ -111,7 +111,7 @@ def _fit_config_limits(size: int) -> bool:
     """Raise ``config.source``'s size/value caps in THIS process when a synthetic configuration exceeds
     them (5,000 KRs need ~1 MB); returns whether it had to. The benchmark reports it: a real 5,000-KR
     installation would hit the same caps."""
-    from config import source
+    from okr_sync.config import source
 
     if size <= getattr(source, "MAX_CONFIG_BYTES", size):
         return False

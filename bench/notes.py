@@ -40,12 +40,12 @@ the default interval multiply accordingly.
    `progress_history` ×2,400 (in `compute_from_store` and again in `_record_history`), `written`
    ×2,000 (twice per home), `acknowledged` ×1,200, `manual_value` ×1,000 — 26.7 s in
    `compute_from_store` alone. At 5,000 KRs that is ≈ 33,000 transactions per cycle, every cycle.
-   **Changed:** `sync/store_bulk.py` (new, mixed into `StateStore`): `progress_histories`,
+   **Changed:** `sync/store/bulk.py` (new, mixed into `StateStore`): `progress_histories`,
    `latest_manual_values`, `acknowledged_by_subject`, `written_all` — one query per kind of fact
-   (IN lists of ≤ 500 ids); `sync/compute.py` and `sync/engine.py` use them once per cycle (the write
+   (IN lists of ≤ 500 ids); `sync/engine/compute.py` and `sync/engine/cycle.py` use them once per cycle (the write
    markers are read once at the start of a cycle). Same answers (test: `tests/store/test_store_bulk.py`
    on SQLite and PostgreSQL). The 100k figures below are after the change.
-2. **GitLab writes per changed KR: 3 → 2 requests** (`connectors/gitlab.py`): the status label rides
+2. **GitLab writes per changed KR: 3 → 2 requests** (`connectors/gitlab/connector.py`): the status label rides
    in the status block's PUT (labels and description in one `PUT /issues/:iid`); both writes share
    its outcome (test: `tests/connectors/test_gitlab_combined_write.py`).
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.freshness import percentile
 from bench.trackers import _request
-from sandbox.server import Sandbox
+from okr_sync.sandbox.server import Sandbox
 from tests.sync.crash_harness import environment, write_config
 from tests.sync.replica_harness import DaemonProcess
 

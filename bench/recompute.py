@@ -14,7 +14,7 @@ import time
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
-from mapping import (
+from okr_sync.mapping import (
     CompletionMeasure,
     Cycle,
     KeyResult,

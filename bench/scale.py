@@ -6,7 +6,7 @@ Run one size on one store in a process of its own (peak RSS is this process's)::
 
 Prints one JSON object: sandbox start-up, raw paging per tracker (plain HTTP, same pages), the first
 sync (wall and CPU, its pull phase per tracker, requests), an idle sync, the recompute from the store
-(``sync.compute.compute_from_store``: what every cycle pays), the state-store size and peak RSS.
+(``okr_sync.engine.compute.compute_from_store``: what every cycle pays), the state-store size and peak RSS.
 PostgreSQL uses a schema of its own in ``OKRSYNC_BENCH_PG_URL`` (default the test database on
 127.0.0.1:5432), dropped at the end.
 """
@@ -27,7 +27,7 @@ from typing import Any
 from bench.harness import Setup
 from bench.synthetic import Shape
 from bench.trackers import Trackers
-from sync.compute import compute_from_store
+from okr_sync.engine.compute import compute_from_store
 
 PG_URL = os.environ.get("OKRSYNC_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

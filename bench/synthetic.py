@@ -166,7 +166,7 @@ def _measure(tracker: str) -> dict[str, Any]:
 def config(shape: Shape, state_url: str, *, trackers: tuple[str, ...] = TRACKERS,
            interval: str = "1h", debounce: str = "2s") -> dict[str, Any]:
     """The okr-sync configuration (a dict to dump as YAML) for ``shape``; connection values come from
-    the ``${SANDBOX_*}`` variables of :func:`sync.demo.demo_environment`."""
+    the ``${SANDBOX_*}`` variables of :func:`okr_sync.cli.demo.demo_environment`."""
     krs = kr_ids(shape)
     objectives: dict[str, dict[str, Any]] = {}
     for tracker in TRACKERS:

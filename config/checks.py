@@ -14,8 +14,8 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from config.errors import Problem
-from config.trackers import ALLOWED_RULES, PATTERN_RULES
+from okr_sync.config.errors import Problem
+from okr_sync.config.trackers import ALLOWED_RULES, PATTERN_RULES
 
 _CHECKIN = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)\s+([01]\d|2[0-3]):[0-5]\d$", re.IGNORECASE)
 _HOME_KEYS = {"jira": ("key",), "gitlab": ("project", "iid"), "planner": ("task",)}

@@ -18,11 +18,11 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_settings import EnvSettingsSource
 
-from config.checks import semantic_problems, warnings_for
-from config.errors import ConfigurationError, Problem
-from config.models import Settings
-from config.people import read_people_file
-from config.source import KeyPath, SourceDocument, parse, read_file
+from okr_sync.config.checks import semantic_problems, warnings_for
+from okr_sync.config.errors import ConfigurationError, Problem
+from okr_sync.config.models import Settings
+from okr_sync.config.people import read_people_file
+from okr_sync.config.source import KeyPath, SourceDocument, parse, read_file
 
 DEFAULT_CONFIG = "okr-sync.yaml"
 MAX_PROBLEMS = 200

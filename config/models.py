@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from config.people import Person
-from config.trackers import Strict, Tracker
-from config.types import Duration
+from okr_sync.config.people import Person
+from okr_sync.config.trackers import Strict, Tracker
+from okr_sync.config.types import Duration
 
 
 class StateSettings(Strict):

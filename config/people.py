@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 from pydantic import Field
 
-from config.errors import ConfigurationError, Problem
-from config.trackers import Strict
+from okr_sync.config.errors import ConfigurationError, Problem
+from okr_sync.config.trackers import Strict
 
 
 class Person(Strict):

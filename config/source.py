@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from config.errors import ConfigurationError, Problem
+from okr_sync.config.errors import ConfigurationError, Problem
 
 KeyPath = tuple[str | int, ...]
 MAX_CONFIG_BYTES = 4 * 1024 * 1024

@@ -7,8 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
 
-from config.types import Duration
-
+from okr_sync.config.types import Duration
 
 STATUS_NAMES = {"not_started": "Not started", "on_track": "On track", "at_risk": "At risk",
                 "off_track": "Off track", "done": "Done"}

@@ -6,7 +6,7 @@ Every connector that supports the admin path exposes::
     connector.setup_plan(homes=None) -> list[SetupStep]
     connector.apply_setup(steps) -> list[StepResult]
 
-or has a ``connectors/<kind>_admin.py`` module with the same functions taking the connector first, which
+or has a ``connectors/<kind>/admin.py`` module with the same functions taking the connector first, which
 :func:`admin_of` binds to it. ``doctor`` only reads (a read-only account is detected from the tracker's
 permission API, never by trying a write). ``setup_plan`` lists what is missing; a second plan after
 ``apply_setup`` is empty (never deleting or renaming anything). Shared checks (webhook secret, TLS) live here.
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from config.errors import AuthError, SyncError
+from okr_sync.config.errors import AuthError, SyncError
 
 Level = Literal["ok", "warn", "fail"]
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -129,7 +129,7 @@ def tls_check(tracker: str, url: str, verify_tls: bool, ca_cert: str | None) -> 
 
 
 class _ModuleAdmin:
-    """The admin functions of ``connectors/<kind>_admin.py`` bound to one connector."""
+    """The admin functions of ``connectors/<kind>/admin.py`` bound to one connector."""
 
     def __init__(self, connector: Any, module: Any) -> None:
         self._connector, self._module = connector, module
@@ -149,13 +149,13 @@ class _ModuleAdmin:
 
 def admin_of(connector: Any) -> Any | None:
     """What offers ``doctor`` / ``setup_plan`` / ``apply_setup`` for ``connector``: the connector itself when it
-    has those methods, else the built-in ``connectors.<kind>_admin`` module bound to it, else None."""
+    has those methods, else the built-in ``okr_sync.connectors.<kind>.admin`` module bound to it, else None."""
     if all(hasattr(connector, name) for name in ("doctor", "setup_plan", "apply_setup")):
         return connector
     import importlib
 
     try:
-        module = importlib.import_module(f"connectors.{connector.kind}_admin")
+        module = importlib.import_module(f"okr_sync.connectors.{connector.kind}.admin")
     except ModuleNotFoundError:
         return None
     return _ModuleAdmin(connector, module)

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from config.errors import SyncError
-from mapping import CheckIn, HomeItem, KrStatus, ManualValue, ObjectiveStatus, WorkItem
+from okr_sync.config.errors import SyncError
+from okr_sync.mapping import CheckIn, HomeItem, KrStatus, ManualValue, ObjectiveStatus, WorkItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,7 @@ class AckSign:
     """A person's acknowledgement of a companion finding, seen on a home item (``okr-ack:<rule>``).
 
     Read from a label (``mapping.rule_from_label``) or from a line of a comment / note that is not
-    okr-sync's own (``mapping.rules_in_comment``); the engine binds it to the finding (``sync.acks``).
+    okr-sync's own (``mapping.rules_in_comment``); the engine binds it to the finding (``okr_sync.engine.acks``).
     """
 
     rule: str

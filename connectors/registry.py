@@ -6,7 +6,7 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 from typing import Any
 
-from config.errors import ConfigurationError
+from okr_sync.config.errors import ConfigurationError
 
 GROUP = "okr_sync.connectors"
 EXTRAS = {"jira": "jira", "gitlab": "gitlab", "planner": "planner"}

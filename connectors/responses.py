@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from config.errors import AuthError, RetriableError, SkippableError, SyncError
+from okr_sync.config.errors import AuthError, RetriableError, SkippableError, SyncError
 
 TIMEOUT = "timeout"
 DROPPED = "dropped"

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay
 
-from config.errors import RetriableError
+from okr_sync.config.errors import RetriableError
 
 T = TypeVar("T")
 

@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.base import WebhookRejected
+from okr_sync.connectors.base import WebhookRejected
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:

@@ -4,8 +4,8 @@ Everything public is re-exported here; import from ``mapping`` rather than its m
 Progress, expected, gap, forecast and rates are fractions (0.42), never percentages.
 """
 
-from mapping.checkin import compose_checkin, item_ref
-from mapping.companion import (
+from okr_sync.mapping.checkin import compose_checkin, item_ref
+from okr_sync.mapping.companion import (
     OWNER_RULES,
     RULES,
     kr_findings,
@@ -14,9 +14,9 @@ from mapping.companion import (
     unknown_kr_findings,
     unlinked_team_work,
 )
-from mapping.execution import planned_vs_executed, weeks_execution
-from mapping.kr_status import kr_status, recent_weeks
-from mapping.markers import (
+from okr_sync.mapping.execution import planned_vs_executed, weeks_execution
+from okr_sync.mapping.kr_status import kr_status, recent_weeks
+from okr_sync.mapping.markers import (
     ACK_LABEL_PREFIX,
     Flavour,
     Marker,
@@ -27,7 +27,7 @@ from mapping.markers import (
     status_marker,
     wrap_marker,
 )
-from mapping.model import (
+from okr_sync.mapping.model import (
     CompletionMeasure,
     Cycle,
     HomeItem,
@@ -45,7 +45,7 @@ from mapping.model import (
     WorkItem,
     require_aware,
 )
-from mapping.pace import (
+from okr_sync.mapping.pace import (
     cycle_end_utc,
     cycle_start_utc,
     elapsed_share,
@@ -54,7 +54,7 @@ from mapping.pace import (
     score_band,
     status_from_pace,
 )
-from mapping.progress import (
+from okr_sync.mapping.progress import (
     ProgressResult,
     completion_progress,
     kr_progress,
@@ -62,8 +62,8 @@ from mapping.progress import (
     metric_progress,
     metric_value,
 )
-from mapping.render import escape, render_checkin, render_status_block
-from mapping.results import (
+from okr_sync.mapping.render import escape, render_checkin, render_status_block
+from okr_sync.mapping.results import (
     CheckIn,
     Finding,
     ItemRef,
@@ -73,8 +73,8 @@ from mapping.results import (
     Severity,
     WeekExecution,
 )
-from mapping.rollup import objective_status
-from mapping.weeks import (
+from okr_sync.mapping.rollup import objective_status
+from okr_sync.mapping.weeks import (
     iso_week,
     next_week,
     parse_week,

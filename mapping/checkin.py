@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from mapping.execution import is_planned_for, planned_vs_executed
-from mapping.model import KeyResult, StatusCategory, WorkItem, require_aware
-from mapping.results import CheckIn, ItemRef, KrStatus
-from mapping.weeks import next_week, week_bounds, week_end_utc, week_start_utc
+from okr_sync.mapping.execution import is_planned_for, planned_vs_executed
+from okr_sync.mapping.model import KeyResult, StatusCategory, WorkItem, require_aware
+from okr_sync.mapping.results import CheckIn, ItemRef, KrStatus
+from okr_sync.mapping.weeks import next_week, week_bounds, week_end_utc, week_start_utc
 
 UNASSIGNED = "unassigned"
 _OPEN = (StatusCategory.TODO, StatusCategory.IN_PROGRESS)

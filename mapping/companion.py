@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
-from mapping.execution import is_planned_for
-from mapping.model import (
+from okr_sync.mapping.execution import is_planned_for
+from okr_sync.mapping.model import (
     Cycle,
     HomeItem,
     KeyResult,
@@ -23,10 +23,10 @@ from mapping.model import (
     Thresholds,
     WorkItem,
 )
-from mapping.pace import days_into_cycle
-from mapping.progress import latest_change
-from mapping.results import Finding, KrStatus, ObjectiveStatus, Severity
-from mapping.weeks import iso_week, next_week, week_bounds
+from okr_sync.mapping.pace import days_into_cycle
+from okr_sync.mapping.progress import latest_change
+from okr_sync.mapping.results import Finding, KrStatus, ObjectiveStatus, Severity
+from okr_sync.mapping.weeks import iso_week, next_week, week_bounds
 
 RULES: dict[str, str] = {
     "behind_pace": "progress trails the expected pace by more than the on-track gap",

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from mapping.model import StatusCategory, WorkItem
-from mapping.results import WeekExecution
-from mapping.weeks import week_bounds, week_end_utc, week_start_utc
+from okr_sync.mapping.model import StatusCategory, WorkItem
+from okr_sync.mapping.results import WeekExecution
+from okr_sync.mapping.weeks import week_bounds, week_end_utc, week_start_utc
 
 _DONE = StatusCategory.DONE
 _CANCELLED = StatusCategory.CANCELLED

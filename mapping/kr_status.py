@@ -6,9 +6,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from mapping.companion import kr_findings
-from mapping.execution import weeks_execution
-from mapping.model import (
+from okr_sync.mapping.companion import kr_findings
+from okr_sync.mapping.execution import weeks_execution
+from okr_sync.mapping.model import (
     Cycle,
     KeyResult,
     ManualValue,
@@ -19,7 +19,7 @@ from mapping.model import (
     WorkItem,
     require_aware,
 )
-from mapping.pace import (
+from okr_sync.mapping.pace import (
     cycle_end_utc,
     cycle_start_utc,
     days_into_cycle,
@@ -28,9 +28,9 @@ from mapping.pace import (
     score_band,
     status_from_pace,
 )
-from mapping.progress import kr_progress
-from mapping.results import KrStatus
-from mapping.weeks import iso_week, previous_week, week_bounds
+from okr_sync.mapping.progress import kr_progress
+from okr_sync.mapping.results import KrStatus
+from okr_sync.mapping.weeks import iso_week, previous_week, week_bounds
 
 
 def recent_weeks(cycle: Cycle, now: datetime, count: int) -> tuple[str, ...]:

@@ -27,8 +27,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from mapping.results import MarkerKind
-from mapping.weeks import parse_week
+from okr_sync.mapping.results import MarkerKind
+from okr_sync.mapping.weeks import parse_week
 
 Flavour = Literal["markdown", "jira", "text"]
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 
-from mapping.model import Cycle, KrStatusValue, ProgressPoint, ScoreBand, Thresholds
+from okr_sync.mapping.model import Cycle, KrStatusValue, ProgressPoint, ScoreBand, Thresholds
 
 _DAY = 86400.0
 

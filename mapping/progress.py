@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from statistics import median
 
-from mapping.model import (
+from okr_sync.mapping.model import (
     CompletionMeasure,
     KeyResult,
     ManualValue,
@@ -28,7 +28,7 @@ from mapping.model import (
     StatusCategory,
     WorkItem,
 )
-from mapping.results import Provenance
+from okr_sync.mapping.results import Provenance
 
 _DONE = StatusCategory.DONE
 _IN_PROGRESS = StatusCategory.IN_PROGRESS

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from mapping.markers import Flavour, checkin_marker, status_marker, wrap_marker
-from mapping.model import KrStatusValue
-from mapping.results import CheckIn, Finding, ItemRef, KrStatus, ObjectiveStatus, WeekExecution
+from okr_sync.mapping.markers import Flavour, checkin_marker, status_marker, wrap_marker
+from okr_sync.mapping.model import KrStatusValue
+from okr_sync.mapping.results import CheckIn, Finding, ItemRef, KrStatus, ObjectiveStatus, WeekExecution
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+\-!|~@&:])")

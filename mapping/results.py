@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from mapping.model import KrStatusValue, ScoreBand
+from okr_sync.mapping.model import KrStatusValue, ScoreBand
 
 
 class Severity(StrEnum):

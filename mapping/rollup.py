@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from mapping.companion import objective_findings
-from mapping.model import Cycle, KeyResult, KrStatusValue, Objective, Thresholds, require_aware
-from mapping.pace import days_into_cycle, elapsed_share, score_band, status_from_pace
-from mapping.results import KrStatus, ObjectiveStatus
+from okr_sync.mapping.companion import objective_findings
+from okr_sync.mapping.model import Cycle, KeyResult, KrStatusValue, Objective, Thresholds, require_aware
+from okr_sync.mapping.pace import days_into_cycle, elapsed_share, score_band, status_from_pace
+from okr_sync.mapping.results import KrStatus, ObjectiveStatus
 
 
 def _departments(objective: Objective, krs: Sequence[KeyResult]) -> tuple[str, ...]:

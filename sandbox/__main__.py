@@ -23,8 +23,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="override the fixture's Jira deployment type")
     args = parser.parse_args(argv)
 
-    from sandbox.fixtures import FixtureError
-    from sandbox.server import SandboxError, serve
+    from okr_sync.sandbox.fixtures import FixtureError
+    from okr_sync.sandbox.server import SandboxError, serve
 
     try:
         return serve(args.host, args.port, args.fixture, args.info_path,

@@ -30,14 +30,14 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from sandbox.faults import FaultRuleError
+from okr_sync.sandbox.faults import FaultRuleError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-    from sandbox.server import Sandbox
+    from okr_sync.sandbox.server import Sandbox
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

@@ -34,15 +34,15 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request
 
-from sandbox import gitlab_issues as issues
-from sandbox import gitlab_links as links
-from sandbox import gitlab_resources as res
-from sandbox.clock import SandboxClock
-from sandbox.gitlab_fixture import load_gitlab_fixture
-from sandbox.gitlab_http import Call, GitLabError, Reply
-from sandbox.gitlab_query import BadParameter, Params
-from sandbox.gitlab_store import GitLabState, User
-from sandbox.replies import json_reply
+from okr_sync.sandbox import gitlab_issues as issues
+from okr_sync.sandbox import gitlab_links as links
+from okr_sync.sandbox import gitlab_resources as res
+from okr_sync.sandbox.clock import SandboxClock
+from okr_sync.sandbox.gitlab_fixture import load_gitlab_fixture
+from okr_sync.sandbox.gitlab_http import Call, GitLabError, Reply
+from okr_sync.sandbox.gitlab_query import BadParameter, Params
+from okr_sync.sandbox.gitlab_store import GitLabState, User
+from okr_sync.sandbox.replies import json_reply
 
 Handler = Callable[..., Reply]
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

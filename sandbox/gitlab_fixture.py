@@ -36,8 +36,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sandbox.clock import SandboxClock
-from sandbox.gitlab_store import GitLabState, Group, Issue, IssueLink, Label, Milestone, Note, Project, User
+from okr_sync.sandbox.clock import SandboxClock
+from okr_sync.sandbox.gitlab_store import GitLabState, Group, Issue, IssueLink, Label, Milestone, Note, Project, User
 
 DEFAULT_USERS: list[dict[str, Any]] = [
     {"username": "okr-bot", "name": "OKR Bot", "email": "okr-bot@example.org", "token": "sandbox-gitlab-token"},

@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 
 from werkzeug.datastructures import MultiDict
 
-from sandbox.clock import SandboxClock
-from sandbox.gitlab_query import Params, paginate
-from sandbox.gitlab_store import GitLabState, Group, Project, User
+from okr_sync.sandbox.clock import SandboxClock
+from okr_sync.sandbox.gitlab_query import Params, paginate
+from okr_sync.sandbox.gitlab_store import GitLabState, Group, Project, User
 
 Reply = tuple[int, Any, dict[str, str]]
 T = TypeVar("T")

@@ -12,9 +12,9 @@ import copy
 from datetime import date
 from typing import Any
 
-from sandbox.gitlab_http import Call, GitLabError, Reply
-from sandbox.gitlab_query import BadParameter, filter_issues, order_rows
-from sandbox.gitlab_store import Issue, Note, Project
+from okr_sync.sandbox.gitlab_http import Call, GitLabError, Reply
+from okr_sync.sandbox.gitlab_query import BadParameter, filter_issues, order_rows
+from okr_sync.sandbox.gitlab_store import Issue, Note, Project
 
 _UPDATE_KEYS = ("assignee_id", "assignee_ids", "confidential", "description", "discussion_locked",
                 "due_date", "labels", "add_labels", "remove_labels", "milestone_id", "state_event",

@@ -6,9 +6,9 @@ target 404 — as GitLab's ``IssueLinks::CreateService`` does.
 
 from __future__ import annotations
 
-from sandbox.gitlab_http import Call, GitLabError, Reply
-from sandbox.gitlab_issues import find_issue
-from sandbox.gitlab_store import IssueLink, gitlab_time
+from okr_sync.sandbox.gitlab_http import Call, GitLabError, Reply
+from okr_sync.sandbox.gitlab_issues import find_issue
+from okr_sync.sandbox.gitlab_store import IssueLink, gitlab_time
 
 LINK_TYPES = ("relates_to", "blocks", "is_blocked_by")
 

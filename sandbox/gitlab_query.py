@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
-from sandbox.gitlab_store import GitLabState, Issue
+from okr_sync.sandbox.gitlab_store import GitLabState, Issue
 
 T = TypeVar("T")
 MAX_PER_PAGE = 100

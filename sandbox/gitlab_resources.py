@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from sandbox.gitlab_http import Call, GitLabError, Reply
-from sandbox.gitlab_store import Label, Milestone, Project
+from okr_sync.sandbox.gitlab_http import Call, GitLabError, Reply
+from okr_sync.sandbox.gitlab_store import Label, Milestone, Project
 
 GITLAB_VERSION = "17.5.1-ee"
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")

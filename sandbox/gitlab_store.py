@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sandbox.gitlab_model import Group, Issue, IssueLink, Label, Milestone, Note, Project, User
+from okr_sync.sandbox.gitlab_model import Group, Issue, IssueLink, Label, Milestone, Note, Project, User
 
 __all__ = ["GitLabState", "Group", "Issue", "IssueLink", "Label", "Milestone", "Note", "Project", "User",
            "gitlab_time"]

@@ -33,13 +33,13 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request
 
-from sandbox import graph_planner as planner
-from sandbox.clock import SandboxClock
-from sandbox.graph_edits import GraphError, bad_request
-from sandbox.graph_fixture import load_graph_fixture
-from sandbox.graph_planner import PlannerCall, Reply
-from sandbox.graph_store import EMPTY_PLAN_ID, GraphState
-from sandbox.replies import json_reply
+from okr_sync.sandbox import graph_planner as planner
+from okr_sync.sandbox.clock import SandboxClock
+from okr_sync.sandbox.graph_edits import GraphError, bad_request
+from okr_sync.sandbox.graph_fixture import load_graph_fixture
+from okr_sync.sandbox.graph_planner import PlannerCall, Reply
+from okr_sync.sandbox.graph_store import EMPTY_PLAN_ID, GraphState
+from okr_sync.sandbox.replies import json_reply
 
 Handler = Callable[..., Reply]
 JSON_TYPE = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; " \

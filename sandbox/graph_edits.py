@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.graph_store import CATEGORIES, Entity, GraphState, graph_time, identity, parse_time
+from okr_sync.sandbox.graph_store import CATEGORIES, Entity, GraphState, graph_time, identity, parse_time
 
 WRITABLE: dict[str, frozenset[str]] = {
     "plan": frozenset({"title"}),

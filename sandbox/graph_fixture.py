@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from sandbox.graph_edits import GraphError, apply
-from sandbox.graph_store import DEFAULT_GROUP_ID, EMPTY_PLAN_ID, GraphState, graph_time, parse_time
+from okr_sync.sandbox.graph_edits import GraphError, apply
+from okr_sync.sandbox.graph_store import DEFAULT_GROUP_ID, EMPTY_PLAN_ID, GraphState, graph_time, parse_time
 
 
 class GraphFixtureError(ValueError):

@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
-from sandbox.graph_edits import GraphError, apply, bad_request
-from sandbox.graph_store import Entity, GraphState
+from okr_sync.sandbox.graph_edits import GraphError, apply, bad_request
+from okr_sync.sandbox.graph_store import Entity, GraphState
 
 Reply = tuple[int, Any]
 MAX_TASKS = 9000

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sandbox.clock import SandboxClock
+from okr_sync.sandbox.clock import SandboxClock
 
 EMPTY_PLAN_ID = "okrSandboxPlan00000000000001"
 DEFAULT_GROUP_ID = "0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b"

@@ -38,13 +38,13 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from sandbox.clock import SandboxClock
-from sandbox.jira_api_issues import IssueApi
-from sandbox.jira_api_meta import MetaApi
-from sandbox.jira_fixture import build_state
-from sandbox.jira_http import Call
-from sandbox.jira_model import JiraApiError, User
-from sandbox.jira_render import Renderer, jira_time
+from okr_sync.sandbox.clock import SandboxClock
+from okr_sync.sandbox.jira_api_issues import IssueApi
+from okr_sync.sandbox.jira_api_meta import MetaApi
+from okr_sync.sandbox.jira_fixture import build_state
+from okr_sync.sandbox.jira_http import Call
+from okr_sync.sandbox.jira_model import JiraApiError, User
+from okr_sync.sandbox.jira_render import Renderer, jira_time
 
 WRITE = ("POST", "PUT", "DELETE")
 # (template relative to /rest/api/{v}, methods, handler name); v3 and latest serve the reads

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.jira_edits import apply_edits, record
-from sandbox.jira_http import Call
-from sandbox.jira_model import (
+from okr_sync.sandbox.jira_edits import apply_edits, record
+from okr_sync.sandbox.jira_http import Call
+from okr_sync.sandbox.jira_model import (
     ISSUE_NOT_FOUND,
     TRANSITION_IDS,
     Comment,
@@ -20,7 +20,7 @@ from sandbox.jira_model import (
     IssueLink,
     JiraApiError,
 )
-from sandbox.jira_views import parse_field_list, render_issue, wanted_fields
+from okr_sync.sandbox.jira_views import parse_field_list, render_issue, wanted_fields
 
 
 class IssueApi:

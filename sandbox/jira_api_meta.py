@@ -12,11 +12,11 @@ import hashlib
 import json
 from typing import Any
 
-from sandbox.jira_fixture import FixtureError, add_custom_field
-from sandbox.jira_http import Call
-from sandbox.jira_model import CUSTOM_TYPES, CustomField, FieldContext, JiraApiError
-from sandbox.jira_search import IssueQuery
-from sandbox.jira_views import parse_field_list, render_issue, wanted_fields
+from okr_sync.sandbox.jira_fixture import FixtureError, add_custom_field
+from okr_sync.sandbox.jira_http import Call
+from okr_sync.sandbox.jira_model import CUSTOM_TYPES, CustomField, FieldContext, JiraApiError
+from okr_sync.sandbox.jira_search import IssueQuery
+from okr_sync.sandbox.jira_views import parse_field_list, render_issue, wanted_fields
 
 SERVER_VERSION = ("9.12.15", [9, 12, 15], 9120015)
 CLOUD_VERSION = ("1001.0.0-SNAPSHOT", [1001, 0, 0], 100282)

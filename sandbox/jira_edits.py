@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sandbox.jira_model import Comment, CustomField, History, Issue, JiraApiError, JiraState, User
+from okr_sync.sandbox.jira_model import Comment, CustomField, History, Issue, JiraApiError, JiraState, User
 
 NOT_SETTABLE = "Field '{0}' cannot be set. It is not on the appropriate screen, or unknown."
 SYSTEM_EDITABLE = {"summary", "description", "labels", "assignee", "reporter", "duedate", "parent", "priority"}

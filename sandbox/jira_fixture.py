@@ -46,7 +46,7 @@ import hashlib
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sandbox.jira_model import (
+from okr_sync.sandbox.jira_model import (
     CUSTOM_TYPES,
     Comment,
     CustomField,

@@ -9,9 +9,9 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from sandbox.jira_edits import Edit
-from sandbox.jira_model import JiraApiError, JiraState, User
-from sandbox.jira_render import Renderer
+from okr_sync.sandbox.jira_edits import Edit
+from okr_sync.sandbox.jira_model import JiraApiError, JiraState, User
+from okr_sync.sandbox.jira_render import Renderer
 
 
 @dataclass

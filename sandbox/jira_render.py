@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sandbox.jira_model import (
+from okr_sync.sandbox.jira_model import (
     CATEGORIES,
     CUSTOM_TYPES,
     Comment,

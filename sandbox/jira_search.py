@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sandbox import jql
-from sandbox.jira_model import CATEGORIES, RESOLUTIONS, CustomField, Issue, JiraApiError, JiraState, User
+from okr_sync.sandbox import jql
+from okr_sync.sandbox.jira_model import CATEGORIES, RESOLUTIONS, CustomField, Issue, JiraApiError, JiraState, User
 
 _SYSTEM: dict[str, tuple[str, str, str]] = {
     # clause name (lower) -> (field id, display name, kind)

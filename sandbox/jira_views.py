@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.jira_model import Issue, JiraState
-from sandbox.jira_render import ALL_SYSTEM, ISSUE_EXPAND, NAVIGABLE, SYSTEM_FIELDS, Renderer
+from okr_sync.sandbox.jira_model import Issue, JiraState
+from okr_sync.sandbox.jira_render import ALL_SYSTEM, ISSUE_EXPAND, NAVIGABLE, SYSTEM_FIELDS, Renderer
 
 
 def parse_field_list(values: list[str] | str | None) -> list[str]:

@@ -31,20 +31,20 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from sandbox.clock import SandboxClock
-from sandbox.control import ControlApp, RequestCounter
-from sandbox.faults import Fault, FaultBook, error_body, status_line
-from sandbox.fixtures import load_fixture
-from sandbox.identity import CLIENT_ID, CLIENT_SECRET, TENANT_ID, IdentityApp, TokenStore
+from okr_sync.sandbox.clock import SandboxClock
+from okr_sync.sandbox.control import ControlApp, RequestCounter
+from okr_sync.sandbox.faults import Fault, FaultBook, error_body, status_line
+from okr_sync.sandbox.fixtures import load_fixture
+from okr_sync.sandbox.identity import CLIENT_ID, CLIENT_SECRET, TENANT_ID, IdentityApp, TokenStore
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 # name → (module, class, default mount). The class's own ``mount`` wins when it has one.
 EMULATORS: dict[str, tuple[str, str, str]] = {
-    "jira": ("sandbox.jira", "JiraEmulator", "/jira"),
-    "gitlab": ("sandbox.gitlab", "GitLabEmulator", "/gitlab"),
-    "planner": ("sandbox.graph", "GraphEmulator", "/graph/v1.0"),
+    "jira": ("okr_sync.sandbox.jira", "JiraEmulator", "/jira"),
+    "gitlab": ("okr_sync.sandbox.gitlab", "GitLabEmulator", "/gitlab"),
+    "planner": ("okr_sync.sandbox.graph", "GraphEmulator", "/graph/v1.0"),
 }
 JIRA_USER = "okr-bot"
 JIRA_TOKEN = "sandbox-jira-token"

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.server import Sandbox
+from okr_sync.sandbox.server import Sandbox
 
 
 class SandboxControl:

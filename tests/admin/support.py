@@ -8,8 +8,8 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from sync.cli import app
-from sync.demo import demo_config_path, demo_environment
+from okr_sync.cli.demo import demo_config_path, demo_environment
+from okr_sync.cli.main import app
 
 
 def demo_config(tmp_path: Path, *replacements: tuple[str, str]) -> Path:

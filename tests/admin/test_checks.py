@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from config.errors import AuthError, RetriableError
-from connectors.admin import Check, failed_call, tls_check, webhook_check
-from sync.doctor import DoctorReport
+from okr_sync.cli.doctor import DoctorReport
+from okr_sync.config.errors import AuthError, RetriableError
+from okr_sync.connectors.admin import Check, failed_call, tls_check, webhook_check
 
 
 @pytest.mark.parametrize(("url", "verify", "level", "says"), [

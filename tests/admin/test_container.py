@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -65,10 +66,8 @@ def test_every_copy_source_exists_and_covers_the_packages() -> None:
         for source in sources:
             assert (ROOT / source).exists(), f"Dockerfile copies {source}, which is not in the repository"
             copied.add(source.rstrip("/"))
-    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    include = re.search(r"include = \[(.*?)\]", pyproject)
-    assert include is not None
-    packages = {p.strip().strip('"').rstrip("*") for p in include.group(1).split(",")}
+    with (ROOT / "pyproject.toml").open("rb") as fh:
+        packages = set(tomllib.load(fh)["tool"]["setuptools"]["package-dir"].values())
     assert packages <= copied, f"packages not copied into the image: {packages - copied}"
     assert {"pyproject.toml", "README.md"} <= copied
 

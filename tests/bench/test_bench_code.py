@@ -11,11 +11,11 @@ import yaml
 from bench.efficiency import minimum_writes, scopes
 from bench.report import render
 from bench.synthetic import Shape, config, fixture, kr_ids
-from config.load import load_config
-from connectors.base import Write
-from mapping import HomeItem
-from sandbox.server import Sandbox
-from sync.demo import demo_environment
+from okr_sync.cli.demo import demo_environment
+from okr_sync.config.load import load_config
+from okr_sync.connectors.base import Write
+from okr_sync.mapping import HomeItem
+from okr_sync.sandbox.server import Sandbox
 
 SMALL = Shape(items=250, krs=10, plan_size=40)
 

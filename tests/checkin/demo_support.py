@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandbox.fixtures.demo_story import AS_OF
-from sandbox.server import Sandbox
-from sync.checkin import AckAwareEngine
-from sync.compute import Computed
-from sync.runtime import open_connectors, secrets_of
-from sync.store import StateStore
+from okr_sync.engine.checkin import AckAwareEngine
+from okr_sync.engine.compute import Computed
+from okr_sync.engine.runtime import open_connectors, secrets_of
+from okr_sync.sandbox.fixtures.demo_story import AS_OF
+from okr_sync.sandbox.server import Sandbox
+from okr_sync.store.state import StateStore
 from tests.conftest import SandboxControl
 from tests.sync.support import demo_settings, sqlite_url
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mapping import CompletionMeasure, Cycle, KeyResult, KrKind, StatusCategory, WorkItem, kr_status
-from sync.acks import (
+from okr_sync.engine.acks import (
     AckSignal,
     acknowledged_fingerprints,
     decide,
@@ -20,8 +19,9 @@ from sync.acks import (
     suppressed_count,
     without_acknowledged,
 )
-from sync.compute import Computed
-from sync.store import StateStore
+from okr_sync.engine.compute import Computed
+from okr_sync.mapping import CompletionMeasure, Cycle, KeyResult, KrKind, StatusCategory, WorkItem, kr_status
+from okr_sync.store.state import StateStore
 
 Q4 = Cycle("2026-Q4", date(2026, 10, 1), date(2026, 12, 31))
 NOW = datetime(2026, 11, 16, tzinfo=UTC)

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from mapping import checkin_marker
-from sandbox.fixtures import demo_story
-from sandbox.server import Sandbox
-from sync.cli import app
-from sync.demo import demo_config_path, demo_environment
+from okr_sync.cli.demo import demo_config_path, demo_environment
+from okr_sync.cli.main import app
+from okr_sync.mapping import checkin_marker
+from okr_sync.sandbox.fixtures import demo_story
+from okr_sync.sandbox.server import Sandbox
 from tests.checkin.demo_support import checkin_counts
 from tests.conftest import SandboxControl
 

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from mapping import (
+from okr_sync.mapping import (
     RULES,
     CompletionMeasure,
     Cycle,

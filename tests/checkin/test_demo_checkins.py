@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from mapping import checkin_marker
-from sandbox.fixtures.demo_story import AS_OF
-from sync.checkin import checkin_json, composed, digests, render_digests, select_krs
+from okr_sync.engine.checkin import checkin_json, composed, digests, render_digests, select_krs
+from okr_sync.mapping import checkin_marker
+from okr_sync.sandbox.fixtures.demo_story import AS_OF
 from tests.checkin.demo_support import DemoSync, checkin_counts, synced_demo
 
 KR_HOME_TRACKER = {"OBJ1-KR1": "jira", "OBJ1-KR3": "gitlab", "OBJ2-KR2": "planner"}
@@ -132,7 +132,7 @@ def test_posting_twice_leaves_one_checkin_per_week_in_each_tracker(demo: DemoSyn
 
 
 def test_checkin_reads_no_tracker_without_post(demo: DemoSync, tmp_path: Path) -> None:
-    from sync.checkin import AckAwareEngine
+    from okr_sync.engine.checkin import AckAwareEngine
 
     demo.control.reset_requests()
     offline = AckAwareEngine(demo.settings, demo.store, {}, clock=lambda: AS_OF)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sync.checkin import due_checkin_week, next_checkin_time, parse_schedule
+from okr_sync.engine.checkin import due_checkin_week, next_checkin_time, parse_schedule
 
 LISBON, BERLIN, NEW_YORK = ZoneInfo("Europe/Lisbon"), ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
 

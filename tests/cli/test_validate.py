@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sync.cli import app
+from okr_sync.cli.main import app
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "shared" / "examples" / "okr-sync.yaml"
 ENV = {"JIRA_TOKEN": "t1", "JIRA_WEBHOOK_SECRET": "t2", "GITLAB_TOKEN": "t3", "GITLAB_WEBHOOK_SECRET": "t4",
@@ -89,7 +89,7 @@ def test_unreadable_files_give_one_clear_line(tmp_path: Path, content: str | byt
 
 def test_help_imports_no_tracker_library() -> None:
     env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "sync.cli", "--help"],
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "okr_sync.cli.main", "--help"],
                           capture_output=True, text=True, env=env, check=True)
     assert "validate" in proc.stdout
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from config.errors import ConfigurationError
-from config.load import load_text
+from okr_sync.config.errors import ConfigurationError
+from okr_sync.config.load import load_text
 
 BASE = (Path(__file__).parent / "base.yaml").read_text()
 

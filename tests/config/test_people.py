@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from config.errors import ConfigurationError
-from config.load import load_text
-from sync.domain import build_domain
+from okr_sync.config.errors import ConfigurationError
+from okr_sync.config.load import load_text
+from okr_sync.engine.domain import build_domain
 
 BASE = (Path(__file__).parent / "base.yaml").read_text()
 PEOPLE = """people:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from config.reference import BEGIN, END, render, splice
+from okr_sync.config.reference import BEGIN, END, render, splice
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from config.errors import ConfigurationError
-from config.load import load_text
-from sync.cli import app
+from okr_sync.cli.main import app
+from okr_sync.config.errors import ConfigurationError
+from okr_sync.config.load import load_text
 
 BASE = (Path(__file__).parent / "base.yaml").read_text()
 SECRETS = ["jira-secret-token-123", "jira-hook-secret-456", "gitlab-secret-token-789", "planner-secret-abc"]

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from connectors.base import AckSign, PullSpec
-from connectors.gitlab import GitLabConnector
-from mapping import HomeItem
+from okr_sync.connectors.base import AckSign, PullSpec
+from okr_sync.connectors.gitlab.connector import GitLabConnector
+from okr_sync.mapping import HomeItem
 from tests.contract.harness_gitlab import NO_SLEEP, PROJECT, client, settings_for
 
 LIST = "GET /gitlab/api/v4/projects/{id}/issues"

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from jira import JIRA
 
-from connectors.base import AckSign, PullSpec
-from connectors.jira import JiraConnector
-from mapping import HomeItem
+from okr_sync.connectors.base import AckSign, PullSpec
+from okr_sync.connectors.jira.connector import JiraConnector
+from okr_sync.mapping import HomeItem
 from tests.contract.harness_jira import STATUS_OPTIONS, JiraSite, settings
 
 API = "/jira/rest/api/2"

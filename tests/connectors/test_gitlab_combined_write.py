@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from connectors.base import PullSpec
-from connectors.gitlab import GitLabConnector
-from connectors.gitlab_writeback import BEGIN
+from okr_sync.connectors.base import PullSpec
+from okr_sync.connectors.gitlab.connector import GitLabConnector
+from okr_sync.connectors.gitlab.writeback import BEGIN
 from tests.connectors.test_gitlab_writeback import FIXTURE, HOME, ISSUE, _desired
 from tests.contract.harness_gitlab import NO_SLEEP, PROJECT, client, settings_for
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from config.trackers import GitLabTracker
-from connectors.gitlab_items import IssueTranslator, compile_pattern, issue_key, split_key
+from okr_sync.config.trackers import GitLabTracker
+from okr_sync.connectors.gitlab.items import IssueTranslator, compile_pattern, issue_key, split_key
 
 BASE: dict[str, Any] = {"kind": "gitlab", "url": "https://gitlab.example.gov", "auth": {"token": "t0k3n-unused"},
                         "scope": {"groups": ["okr"]}}

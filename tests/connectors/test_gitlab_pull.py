@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from config.errors import AuthError
-from connectors.base import PullSpec
-from connectors.gitlab import GitLabConnector
-from mapping import HomeItem, StatusCategory
+from okr_sync.config.errors import AuthError
+from okr_sync.connectors.base import PullSpec
+from okr_sync.connectors.gitlab.connector import GitLabConnector
+from okr_sync.mapping import HomeItem, StatusCategory
 from tests.contract.harness_gitlab import NO_SLEEP, PROJECT, client, settings_for
 
 ISSUES_ROUTE = "GET /gitlab/api/v4/projects/{id}/issues"

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from config.errors import AuthError, RetriableError, SkippableError, SyncError
-from connectors.base import PullSpec, Write
-from connectors.gitlab import GitLabConnector
-from mapping import HomeItem
-from sandbox.gitlab import GitLabEmulator
+from okr_sync.config.errors import AuthError, RetriableError, SkippableError, SyncError
+from okr_sync.connectors.base import PullSpec, Write
+from okr_sync.connectors.gitlab.connector import GitLabConnector
+from okr_sync.mapping import HomeItem
+from okr_sync.sandbox.gitlab import GitLabEmulator
 from tests.contract.harness_gitlab import PROJECT, client, settings_for
 
 TOKEN = "sandbox-gitlab-token"

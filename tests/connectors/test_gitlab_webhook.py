@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 import pytest
 
-from connectors.base import WebhookRejected
-from connectors.gitlab import GitLabConnector
+from okr_sync.connectors.base import WebhookRejected
+from okr_sync.connectors.gitlab.connector import GitLabConnector
 from tests.contract.harness_gitlab import NO_SLEEP, WEBHOOK_SECRET, settings_for
 
 ISSUE_HOOK = {"object_kind": "issue", "project": {"path_with_namespace": "transparency/portal"},

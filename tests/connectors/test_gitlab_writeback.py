@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from connectors.base import DesiredHome, PullSpec
-from connectors.gitlab import GitLabConnector
-from connectors.gitlab_writeback import BEGIN, END, splice
-from mapping import (
+from okr_sync.connectors.base import DesiredHome, PullSpec
+from okr_sync.connectors.gitlab.connector import GitLabConnector
+from okr_sync.connectors.gitlab.writeback import BEGIN, END, splice
+from okr_sync.mapping import (
     CheckIn,
     HomeItem,
     ItemRef,

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from config.errors import ConfigurationError
-from config.models import DiscoverRule, Settings
-from connectors.jira import JiraConnector
-from connectors.jira_discover import merge_with_config
-from mapping import HomeItem
+from okr_sync.config.errors import ConfigurationError
+from okr_sync.config.models import DiscoverRule, Settings
+from okr_sync.connectors.jira.connector import JiraConnector
+from okr_sync.connectors.jira.discover import merge_with_config
+from okr_sync.mapping import HomeItem
 from tests.contract.harness_jira import JiraSite, settings
 
 FIELDS = {"objective": "Objective", "baseline": "KR Baseline", "target": "KR Target", "kind": "KR Kind",

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from config.errors import ConfigurationError
-from connectors.base import PullSpec
-from connectors.jira import JiraConnector
-from connectors.jira_pull import CLOUD_PAGE, SERVER_PAGE
-from mapping import HomeItem, StatusCategory
+from okr_sync.config.errors import ConfigurationError
+from okr_sync.connectors.base import PullSpec
+from okr_sync.connectors.jira.connector import JiraConnector
+from okr_sync.connectors.jira.pull import CLOUD_PAGE, SERVER_PAGE
+from okr_sync.mapping import HomeItem, StatusCategory
 from tests.contract.harness_jira import JiraSite, settings
 
 API = "/jira/rest/api/2"
@@ -137,7 +137,7 @@ def test_only_needed_fields_are_requested(site: JiraSite, control_of: Callable[.
     conn = connector(site)
     spec = PullSpec()
     conn.pull(None, spec)
-    from connectors.jira_items import BASE_FIELDS, ItemReader
+    from okr_sync.connectors.jira.items import BASE_FIELDS, ItemReader
     reader = ItemReader.build("jira", site.info["url"], conn.settings, conn.catalogue(), {}, frozenset())
     assert reader.field_ids() == list(BASE_FIELDS)  # no description, comments or *all
     assert "description" not in reader.field_ids()

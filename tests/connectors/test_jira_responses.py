@@ -19,10 +19,10 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 
-from config.errors import AuthError, RetriableError, SkippableError, SyncError
-from connectors.base import PullSpec, Write
-from connectors.jira import JiraConnector
-from mapping import HomeItem
+from okr_sync.config.errors import AuthError, RetriableError, SkippableError, SyncError
+from okr_sync.connectors.base import PullSpec, Write
+from okr_sync.connectors.jira.connector import JiraConnector
+from okr_sync.mapping import HomeItem
 from tests.contract.harness_jira import WEBHOOK_SECRET, JiraSite, settings
 
 COMMENT_ROUTE = "POST /jira/rest/api/2/issue/*/comment"

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from config.errors import SkippableError
-from connectors.base import DesiredHome, PullSpec
-from connectors.jira import JiraConnector
-from mapping import CheckIn, HomeItem, ItemRef, KrStatusValue, WeekExecution
+from okr_sync.config.errors import SkippableError
+from okr_sync.connectors.base import DesiredHome, PullSpec
+from okr_sync.connectors.jira.connector import JiraConnector
+from okr_sync.mapping import CheckIn, HomeItem, ItemRef, KrStatusValue, WeekExecution
 from tests.contract.harness_jira import JiraSite, kr_status, server_fixture, settings
 
 API = "/jira/rest/api/2"

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from connectors.base import PullSpec
-from connectors.planner import PlannerConnector
-from sandbox.server import Sandbox
+from okr_sync.connectors.base import PullSpec
+from okr_sync.connectors.planner.connector import PlannerConnector
+from okr_sync.sandbox.server import Sandbox
 from tests.contract.harness_planner import NO_SLEEP, settings_for
 
 PLAN = "benchPlan0000000000000000001"

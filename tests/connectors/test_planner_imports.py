@@ -20,7 +20,7 @@ def imported_modules(statement: str) -> list[str]:
     return [line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")]
 
 
-@pytest.mark.parametrize("statement", ["import sync.cli", "import connectors.planner",
+@pytest.mark.parametrize("statement", ["import okr_sync.cli.main", "import okr_sync.connectors.planner.connector",
                                        "import connectors.registry; connectors.registry.installed_kinds()"])
 def test_no_msgraph_until_a_planner_connector_is_built(statement: str) -> None:
     modules = imported_modules(statement)
@@ -29,4 +29,4 @@ def test_no_msgraph_until_a_planner_connector_is_built(statement: str) -> None:
 
 
 def test_building_the_connector_module_graph_does_load_msgraph() -> None:
-    assert any(m.startswith("msgraph") for m in imported_modules("import connectors.planner_graph"))
+    assert any(m.startswith("msgraph") for m in imported_modules("import okr_sync.connectors.planner.graph"))

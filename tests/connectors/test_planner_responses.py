@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from config.errors import SyncError
-from connectors.base import PullSpec
-from connectors.planner import PlannerConnector
-from mapping import HomeItem
-from sandbox.graph import GraphEmulator
-from sandbox.server import Sandbox
+from okr_sync.config.errors import SyncError
+from okr_sync.connectors.base import PullSpec
+from okr_sync.connectors.planner.connector import PlannerConnector
+from okr_sync.mapping import HomeItem
+from okr_sync.sandbox.graph import GraphEmulator
+from okr_sync.sandbox.server import Sandbox
 from tests.contract.harness_planner import CLIENT_STATE, desired, settings_for
 
 TASK_ID = "respTask00000000000000000001"

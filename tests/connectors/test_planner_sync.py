@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from connectors.base import PullSpec
-from connectors.planner import PlannerConnector
-from mapping import CheckIn, HomeItem, ItemRef, KrStatusValue, StatusCategory, WeekExecution, status_marker
-from sandbox.server import Sandbox
+from okr_sync.connectors.base import PullSpec
+from okr_sync.connectors.planner.connector import PlannerConnector
+from okr_sync.mapping import CheckIn, HomeItem, ItemRef, KrStatusValue, StatusCategory, WeekExecution, status_marker
+from okr_sync.sandbox.server import Sandbox
 from tests.contract.harness_planner import NO_SLEEP, PlannerAppliedCategories, PlannerPeople, desired, settings_for
 
 G = "/graph/v1.0"

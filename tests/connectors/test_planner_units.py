@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from config.errors import ConfigurationError
-from config.trackers import LinkRule
-from connectors.base import WebhookRejected
-from connectors.planner_items import (
+from okr_sync.config.errors import ConfigurationError
+from okr_sync.config.trackers import LinkRule
+from okr_sync.connectors.base import WebhookRejected
+from okr_sync.connectors.planner.items import (
     LinkMatcher,
     TaskFacts,
     numbers_in,
@@ -19,9 +19,17 @@ from connectors.planner_items import (
     work_item,
     write_watermark,
 )
-from connectors.planner_webhook import parse_notification
-from connectors.planner_writeback import category_patch, current_block, desired_percent, with_block
-from mapping import KrStatus, KrStatusValue, Provenance, ScoreBand, StatusCategory, render_status_block, status_marker
+from okr_sync.connectors.planner.webhook import parse_notification
+from okr_sync.connectors.planner.writeback import category_patch, current_block, desired_percent, with_block
+from okr_sync.mapping import (
+    KrStatus,
+    KrStatusValue,
+    Provenance,
+    ScoreBand,
+    StatusCategory,
+    render_status_block,
+    status_marker,
+)
 
 
 def facts(title: str = "Task", *, bucket: str | None = None, categories: tuple[str, ...] = (),

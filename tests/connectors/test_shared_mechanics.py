@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 
-from config.errors import AuthError, RetriableError, SkippableError, SyncError
-from connectors.base import WebhookRejected
-from connectors.redact import redact
-from connectors.responses import BAD_BODY, DROPPED, TIMEOUT, classify, retry_after_seconds
-from connectors.retry import RetryPolicy, with_retries
-from connectors.webhooks import check_hmac_sha256, check_size, check_token
+from okr_sync.config.errors import AuthError, RetriableError, SkippableError, SyncError
+from okr_sync.connectors.base import WebhookRejected
+from okr_sync.connectors.redact import redact
+from okr_sync.connectors.responses import BAD_BODY, DROPPED, TIMEOUT, classify, retry_after_seconds
+from okr_sync.connectors.retry import RetryPolicy, with_retries
+from okr_sync.connectors.webhooks import check_hmac_sha256, check_size, check_token
 
 ROWS = [
     (400, SkippableError, "rejected the request for PGE-2"),

@@ -13,10 +13,10 @@ from typing import Any
 
 import gitlab
 
-from config.trackers import GitLabTracker
-from connectors.base import DesiredHome, PullSpec
-from connectors.gitlab import GitLabConnector
-from mapping import HomeItem, KrStatus, KrStatusValue, Provenance, ScoreBand
+from okr_sync.config.trackers import GitLabTracker
+from okr_sync.connectors.base import DesiredHome, PullSpec
+from okr_sync.connectors.gitlab.connector import GitLabConnector
+from okr_sync.mapping import HomeItem, KrStatus, KrStatusValue, Provenance, ScoreBand
 
 PROJECT = "okr/work"
 WEBHOOK_SECRET = "gitlab-hook-secret-0f3a"

@@ -17,10 +17,10 @@ from typing import Any
 
 from jira import JIRA
 
-from config.trackers import JiraTracker
-from connectors.base import DesiredHome, PullSpec
-from connectors.jira import JiraConnector
-from mapping import HomeItem, KrStatus, KrStatusValue, Provenance, ScoreBand
+from okr_sync.config.trackers import JiraTracker
+from okr_sync.connectors.base import DesiredHome, PullSpec
+from okr_sync.connectors.jira.connector import JiraConnector
+from okr_sync.mapping import HomeItem, KrStatus, KrStatusValue, Provenance, ScoreBand
 
 WEBHOOK_SECRET = "jira-webhook-secret-for-tests"
 STATUS_OPTIONS = ["Not started", "On track", "At risk", "Off track", "Done"]

@@ -19,10 +19,10 @@ from typing import Any
 
 import httpx
 
-from config.trackers import PlannerTracker
-from connectors.base import DesiredHome, PullSpec
-from connectors.planner import PlannerConnector
-from mapping import HomeItem, KrStatus, KrStatusValue, Provenance, ScoreBand
+from okr_sync.config.trackers import PlannerTracker
+from okr_sync.connectors.base import DesiredHome, PullSpec
+from okr_sync.connectors.planner.connector import PlannerConnector
+from okr_sync.mapping import HomeItem, KrStatus, KrStatusValue, Provenance, ScoreBand
 
 CLIENT_STATE = "planner-client-state-7c1e"
 STATUS_LABELS = {"category1": "Not started", "category2": "On track", "category3": "At risk",

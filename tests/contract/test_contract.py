@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from config.errors import AuthError
-from connectors.base import Connector, WebhookRejected
-from connectors.registry import GROUP, connector_class, installed_kinds
+from okr_sync.config.errors import AuthError
+from okr_sync.connectors.base import Connector, WebhookRejected
+from okr_sync.connectors.registry import GROUP, connector_class, installed_kinds
 
 KINDS = installed_kinds()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from mapping import (
+from okr_sync.mapping import (
     OWNER_RULES,
     RULES,
     CompletionMeasure,

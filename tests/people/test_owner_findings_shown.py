@@ -7,14 +7,14 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from sandbox.fixtures.demo_story import AS_OF
-from sync.checkin import AckAwareEngine, composed, digests, digests_json, render_digests
-from sync.cli import app
-from sync.compute import compute_from_store
-from sync.demo import demo_config_path
-from sync.people import owner_findings, week_eve
-from sync.runtime import secrets_of
-from sync.store import StateStore
+from okr_sync.cli.demo import demo_config_path
+from okr_sync.cli.main import app
+from okr_sync.engine.checkin import AckAwareEngine, composed, digests, digests_json, render_digests
+from okr_sync.engine.compute import compute_from_store
+from okr_sync.engine.people import owner_findings, week_eve
+from okr_sync.engine.runtime import secrets_of
+from okr_sync.sandbox.fixtures.demo_story import AS_OF
+from okr_sync.store.state import StateStore
 from tests.sync.test_plan_week import synced_demo  # noqa: F401  (the fixture)
 
 

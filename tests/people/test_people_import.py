@@ -10,11 +10,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from config.people import Person
-from sandbox.fixtures import demo_story
-from sync.cli import app
-from sync.demo import demo_config_path, demo_environment
-from sync.people import import_yaml, propose_import
+from okr_sync.cli.demo import demo_config_path, demo_environment
+from okr_sync.cli.main import app
+from okr_sync.config.people import Person
+from okr_sync.engine.people import import_yaml, propose_import
+from okr_sync.sandbox.fixtures import demo_story
 
 
 def _demo_env(sb: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -100,9 +100,9 @@ def test_proposal_matches_by_email_case_insensitively() -> None:
 
 def test_emulator_user_lists_page_like_the_services(make_sandbox: Any, monkeypatch: pytest.MonkeyPatch,
                                                    tmp_path: Path) -> None:
-    from config.errors import SyncError
-    from config.load import load_config
-    from sync.runtime import open_connectors
+    from okr_sync.config.errors import SyncError
+    from okr_sync.config.load import load_config
+    from okr_sync.engine.runtime import open_connectors
 
     sb = make_sandbox("demo", jira_deployment="server")
     _demo_env(sb, monkeypatch, tmp_path)

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from config.models import Settings
-from connectors.registry import connector_class
-from sandbox.fixtures.demo_story import AS_OF
-from sync.engine import Engine
-from sync.runtime import secrets_of
+from okr_sync.config.models import Settings
+from okr_sync.connectors.registry import connector_class
+from okr_sync.engine.cycle import Engine
+from okr_sync.engine.runtime import secrets_of
+from okr_sync.sandbox.fixtures.demo_story import AS_OF
 from tests.sync.crash_harness import marker_counts, normalised_state
 
 TRACKERS = {"jira", "gitlab", "planner"}

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.server import EMULATORS, Sandbox
+from okr_sync.sandbox.server import EMULATORS, Sandbox
 
 Answer = tuple[str, list[tuple[str, str]], bytes]
 Rewrite = Callable[[Answer], Answer]

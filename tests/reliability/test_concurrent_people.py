@@ -18,9 +18,9 @@ import pytest
 from azure.identity import ClientSecretCredential
 from jira import JIRA
 
-from sandbox.fixtures.demo import planner_task_id
-from sandbox.fixtures.demo_story import AS_OF
-from sync.store import StateStore
+from okr_sync.sandbox.fixtures.demo import planner_task_id
+from okr_sync.sandbox.fixtures.demo_story import AS_OF
+from okr_sync.store.state import StateStore
 from tests.sync.support import demo_settings, engine_for, sqlite_url
 
 pytestmark = pytest.mark.reliability

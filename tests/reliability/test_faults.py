@@ -25,10 +25,10 @@ from typing import Any
 
 import pytest
 
-from connectors.retry import RetryPolicy
-from sandbox.fixtures.demo_story import AS_OF
-from sync.daemon import Daemon
-from sync.store import StateStore
+from okr_sync.connectors.retry import RetryPolicy
+from okr_sync.daemon.service import Daemon
+from okr_sync.sandbox.fixtures.demo_story import AS_OF
+from okr_sync.store.state import StateStore
 from tests.reliability.figures import Figures
 from tests.reliability.support import WEEK, SleepLog, duplicates, end_state, fault_engine, tuned_settings
 from tests.sync.crash_harness import differences

@@ -24,11 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from config.errors import ConfigurationError
-from config.load import load_text
-from connectors.base import WebhookEvent, WebhookRejected
-from connectors.registry import connector_class
-from mapping import Marker, checkin_marker, parse_marker, status_marker
+from okr_sync.config.errors import ConfigurationError
+from okr_sync.config.load import load_text
+from okr_sync.connectors.base import WebhookEvent, WebhookRejected
+from okr_sync.connectors.registry import connector_class
+from okr_sync.mapping import Marker, checkin_marker, parse_marker, status_marker
 from tests.reliability.figures import Figures
 
 pytestmark = pytest.mark.reliability

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sync.cli import app
+from okr_sync.cli.main import app
 from tests.reliability.figures import Figures
 
 pytestmark = pytest.mark.reliability

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.gitlab_writeback import BEGIN, END, block_text, find_block, splice
-from connectors.jira_writeback import marker_key
-from connectors.planner_writeback import current_block, with_block
-from mapping import (
+from okr_sync.connectors.gitlab.writeback import BEGIN, END, block_text, find_block, splice
+from okr_sync.connectors.jira.writeback import marker_key
+from okr_sync.connectors.planner.writeback import current_block, with_block
+from okr_sync.mapping import (
     Marker,
     checkin_marker,
     compose_checkin,

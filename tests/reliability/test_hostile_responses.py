@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 
-from config.load import load_config
-from sandbox.fixtures.demo_story import AS_OF
-from sandbox.server import Sandbox
-from sync.store import StateStore
+from okr_sync.config.load import load_config
+from okr_sync.sandbox.fixtures.demo_story import AS_OF
+from okr_sync.sandbox.server import Sandbox
+from okr_sync.store.state import StateStore
 from tests.reliability.figures import Figures
 from tests.reliability.support import SleepLog, duplicates, fault_engine
 from tests.reliability.tampering import Rewrite, disarm, json_edit, raw, tamper, tampering_factories, truncated

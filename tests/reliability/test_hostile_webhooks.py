@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from config.load import load_text
-from connectors.base import WebhookEvent, WebhookRejected
-from connectors.registry import connector_class
+from okr_sync.config.load import load_text
+from okr_sync.connectors.base import WebhookEvent, WebhookRejected
+from okr_sync.connectors.registry import connector_class
 from tests.reliability.figures import Figures
 
 pytestmark = pytest.mark.reliability
@@ -176,10 +176,10 @@ def test_daemon_replays_start_no_writes(make_sandbox: Any, control_of: Any, tmp_
                                         figures: Figures) -> None:
     from pydantic import SecretStr
 
-    from sandbox.fixtures.demo_story import AS_OF
-    from sync.daemon import Daemon
-    from sync.runtime import open_connectors
-    from sync.store import StateStore
+    from okr_sync.daemon.service import Daemon
+    from okr_sync.engine.runtime import open_connectors
+    from okr_sync.sandbox.fixtures.demo_story import AS_OF
+    from okr_sync.store.state import StateStore
     from tests.sync.support import demo_settings, sqlite_url
 
     sb = make_sandbox("demo")

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from config.errors import AuthError, RetriableError
-from config.types import parse_duration
-from connectors.base import WebhookRejected
-from connectors.gitlab_items import parse_time as gitlab_time
-from connectors.jira_homes import _comment_page
-from connectors.jira_items import parse_time as jira_time
-from connectors.jira_pull import _checked
-from connectors.responses import DROPPED, TLS, classify
-from connectors.webhooks import check_hmac_sha256, json_body
+from okr_sync.config.errors import AuthError, RetriableError
+from okr_sync.config.types import parse_duration
+from okr_sync.connectors.base import WebhookRejected
+from okr_sync.connectors.gitlab.items import parse_time as gitlab_time
+from okr_sync.connectors.jira.homes import _comment_page
+from okr_sync.connectors.jira.items import parse_time as jira_time
+from okr_sync.connectors.jira.pull import _checked
+from okr_sync.connectors.responses import DROPPED, TLS, classify
+from okr_sync.connectors.webhooks import check_hmac_sha256, json_body
 
 pytestmark = pytest.mark.reliability
 

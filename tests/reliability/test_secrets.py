@@ -23,9 +23,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from connectors.redact import redact
-from sync.cli import app
-from sync.logs import JsonFormatter
+from okr_sync.cli.main import app
+from okr_sync.connectors.redact import redact
+from okr_sync.daemon.logs import JsonFormatter
 from tests.reliability.figures import Figures
 from tests.sync.crash_harness import environment, write_config
 
@@ -105,10 +105,10 @@ def test_no_configured_secret_appears_anywhere(make_sandbox: Any, control_of: An
     assert '"exit_code": 3' in captured[-6], "the unreachable tracker should have been reported (exit 3)"
 
     # 3. the daemon with the product's JSON logs at DEBUG (library loggers included)
-    from config.load import load_config
-    from sync.daemon import Daemon
-    from sync.runtime import open_connectors, secrets_of
-    from sync.store import StateStore
+    from okr_sync.config.load import load_config
+    from okr_sync.daemon.service import Daemon
+    from okr_sync.engine.runtime import open_connectors, secrets_of
+    from okr_sync.store.state import StateStore
 
     settings = load_config(path).settings
     stream = io.StringIO()

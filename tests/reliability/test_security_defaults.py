@@ -18,13 +18,13 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 from urllib3.exceptions import InsecureRequestWarning
 
-from config.errors import AuthError, SyncError
-from config.load import load_config
-from config.trackers import GitLabTracker, JiraTracker, PlannerTracker
-from connectors.base import PullSpec
-from connectors.registry import connector_class
-from sandbox.fixtures.demo_story import AS_OF
-from sync.cli import app
+from okr_sync.cli.main import app
+from okr_sync.config.errors import AuthError, SyncError
+from okr_sync.config.load import load_config
+from okr_sync.config.trackers import GitLabTracker, JiraTracker, PlannerTracker
+from okr_sync.connectors.base import PullSpec
+from okr_sync.connectors.registry import connector_class
+from okr_sync.sandbox.fixtures.demo_story import AS_OF
 from tests.reliability.support import SleepLog
 from tests.sync.crash_harness import environment, write_config
 from tests.sync.support import demo_settings, sqlite_url
@@ -96,9 +96,9 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
 
 
 def daemon_for(sb: Any, tmp_path: Path, *, secrets: bool, verify_tls: bool = True) -> Any:
-    from sync.daemon import Daemon
-    from sync.runtime import open_connectors
-    from sync.store import StateStore
+    from okr_sync.daemon.service import Daemon
+    from okr_sync.engine.runtime import open_connectors
+    from okr_sync.store.state import StateStore
 
     base = demo_settings(sb, sqlite_url(tmp_path, f"daemon-{secrets}-{verify_tls}.db"))
     trackers = dict(base.trackers)

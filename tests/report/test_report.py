@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from sandbox.fixtures import demo_story
-from sync.cli import app
-from sync.demo import DemoRun, demo_config_path, run_demo
-from sync.report_html import Report, build_report, render_html, render_markdown, report_json
-from sync.store import StateStore
+from okr_sync.cli.demo import DemoRun, demo_config_path, run_demo
+from okr_sync.cli.main import app
+from okr_sync.reports.html import Report, build_report, render_html, render_markdown, report_json
+from okr_sync.sandbox.fixtures import demo_story
+from okr_sync.store.state import StateStore
 
 W47_START = datetime(2026, 11, 16, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from sync.demo import DemoRun, run_demo
+from okr_sync.cli.demo import DemoRun, run_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from sandbox.server import Sandbox
+from okr_sync.sandbox.server import Sandbox
 from tests.conftest import stub_factories
 
 USERS = [

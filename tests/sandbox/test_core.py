@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from sandbox import server as server_module
-from sandbox.fixtures import FixtureError
-from sandbox.server import Sandbox, SandboxError
+from okr_sync.sandbox import server as server_module
+from okr_sync.sandbox.fixtures import FixtureError
+from okr_sync.sandbox.server import Sandbox, SandboxError
 
 
 def call(url: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:

@@ -18,7 +18,7 @@ import pytest
 from azure.identity import ClientSecretCredential
 from jira import JIRA
 
-from sandbox.server import Sandbox
+from okr_sync.sandbox.server import Sandbox
 
 pytestmark = [
     # msgraph-sdk's generated request builders warn about their own deprecated classes on import

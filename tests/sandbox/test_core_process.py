@@ -65,7 +65,7 @@ def test_module_entry_reports_a_bad_fixture_and_exits_2(tmp_path: Path) -> None:
 def test_importing_the_server_has_no_side_effects() -> None:
     code = ("import threading, sandbox.server, sandbox.__main__; "
             "import sys; assert threading.active_count() == 1; "
-            "assert 'sandbox.jira' not in sys.modules and 'trustme' not in sys.modules; print('ok')")
+            "assert 'okr_sync.sandbox.jira' not in sys.modules and 'trustme' not in sys.modules; print('ok')")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                             timeout=30, check=False)
     assert result.stdout.strip() == "ok", result.stderr

@@ -11,15 +11,15 @@ import gitlab
 import pytest
 from jira import JIRA
 
-from config.load import load_config
-from sandbox.fixtures.demo import (
+from okr_sync.config.load import load_config
+from okr_sync.sandbox.fixtures.demo import (
     GITLAB_HOMES,
     JIRA_HOMES,
     PLAN_ID,
     build_demo_fixture,
     planner_task_id,
 )
-from sandbox.fixtures.demo_story import (
+from okr_sync.sandbox.fixtures.demo_story import (
     AS_OF,
     CYCLE_END,
     CYCLE_START,
@@ -30,7 +30,7 @@ from sandbox.fixtures.demo_story import (
     build_items,
     person,
 )
-from sandbox.server import Sandbox
+from okr_sync.sandbox.server import Sandbox
 
 DEMO_CONFIG = Path(__file__).resolve().parents[2] / "sandbox" / "fixtures" / "demo-okr-sync.yaml"
 
@@ -75,7 +75,7 @@ def test_work_items_form_weekly_action_plans_with_every_situation() -> None:
 
 def test_the_story_is_deterministic_and_independent_of_today(monkeypatch: pytest.MonkeyPatch) -> None:
     first = build_demo_fixture()
-    import sandbox.fixtures.demo_story as story
+    import okr_sync.sandbox.fixtures.demo_story as story
 
     class OtherToday(date):
         @classmethod

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from sandbox.faults import FaultBook, FaultRule, FaultRuleError
-from sandbox.server import Sandbox
+from okr_sync.sandbox.faults import FaultBook, FaultRule, FaultRuleError
+from okr_sync.sandbox.server import Sandbox
 
 
 def request(sb: Sandbox, method: str, path: str, body: Any = None, timeout: float = 5.0

@@ -11,7 +11,7 @@ import gitlab
 import pytest
 import requests
 
-from sandbox.server import Sandbox
+from okr_sync.sandbox.server import Sandbox
 
 TOKEN = "sandbox-gitlab-token"
 READONLY = "sandbox-gitlab-readonly"

@@ -14,8 +14,8 @@ import pytest
 from azure.core.credentials import AccessToken
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 
-from sandbox.graph_store import EMPTY_PLAN_ID
-from sandbox.server import Sandbox
+from okr_sync.sandbox.graph_store import EMPTY_PLAN_ID
+from okr_sync.sandbox.server import Sandbox
 
 # msgraph-sdk's generated request builders (and kiota-abstractions) emit DeprecationWarnings about their
 # own classes when first imported — at collection here, and lazily while navigating the client. Not our

@@ -14,7 +14,7 @@ import pytest
 from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import ClientSecretCredential
 
-from sandbox.server import Sandbox
+from okr_sync.sandbox.server import Sandbox
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from jira import JIRA, JIRAError
 
-from sandbox.clock import SandboxClock
-from sandbox.fixtures import load_fixture
-from sandbox.jira import JiraEmulator
-from sandbox.jira_fixture import FixtureError, build_state
+from okr_sync.sandbox.clock import SandboxClock
+from okr_sync.sandbox.fixtures import load_fixture
+from okr_sync.sandbox.jira import JiraEmulator
+from okr_sync.sandbox.jira_fixture import FixtureError, build_state
 from tests.conftest import SandboxControl
 from tests.sandbox.jira_support import raw, start_sandbox
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from jira import JIRA, JIRAError
 
-from sandbox.server import Sandbox
+from okr_sync.sandbox.server import Sandbox
 from tests.conftest import SandboxControl
 from tests.sandbox.jira_support import raw, start_sandbox
 

@@ -23,7 +23,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from sandbox.server import Sandbox
+from okr_sync.sandbox.server import Sandbox
 from tests.sandbox.jira_support import raw, start_sandbox
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "specs" / "jira-cloud-platform-v3.openapi.json"

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sandbox import jql
-from sandbox.jql import BoolOp, Clause, JqlError, Not, Query
+from okr_sync.sandbox import jql
+from okr_sync.sandbox.jql import BoolOp, Clause, JqlError, Not, Query
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")

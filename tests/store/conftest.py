@@ -17,9 +17,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sync.store import StateStore
-from sync.store_engine import redacted
-from sync.store_schema import metadata
+from okr_sync.store.database import redacted
+from okr_sync.store.schema import metadata
+from okr_sync.store.state import StateStore
 
 PG_URL = os.environ.get("OKRSYNC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 RUN_ID = f"{os.getpid()}_{secrets.token_hex(3)}"

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from sync.store import StateStore
+from okr_sync.store.state import StateStore
 from tests.store.factories import many
 
 

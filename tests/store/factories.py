@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from mapping import StatusCategory, WorkItem
+from okr_sync.mapping import StatusCategory, WorkItem
 
 T0 = datetime(2026, 1, 5, 9, 30, 15, 123456, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import time
 
-from sync.leases import LeaseManager
+from okr_sync.store.leases import LeaseManager
 
 
 def main(argv: list[str]) -> None:

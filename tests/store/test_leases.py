@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sync.leases import LeaseManager
+from okr_sync.store.leases import LeaseManager
 
 ROOT = Path(__file__).resolve().parents[2]
 

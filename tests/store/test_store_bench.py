@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sync.store import StateStore
+from okr_sync.store.state import StateStore
 from tests.store.factories import many
 
 pytestmark = pytest.mark.bench

@@ -1,4 +1,4 @@
-"""Bulk reads (sync/store_bulk.py) answer exactly what the per-subject reads answer, on SQLite and PostgreSQL,
+"""Bulk reads (sync/store/bulk.py) answer exactly what the per-subject reads answer, on SQLite and PostgreSQL,
 in one query per kind of fact — the engine and compute use them once per cycle (issue 13's benchmark)."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event
 
-from mapping import ManualValue
-from sync.store import StateStore
+from okr_sync.mapping import ManualValue
+from okr_sync.store.state import StateStore
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 

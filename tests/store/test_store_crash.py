@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.store import StateStore
+from okr_sync.store.state import StateStore
 from tests.store.crash_writer import version
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from mapping import ManualValue, ProgressPoint
-from sync import store as store_module
-from sync.store import StateStore
+from okr_sync.mapping import ManualValue, ProgressPoint
+from okr_sync.store import state as store_module
+from okr_sync.store.state import StateStore
 from tests.store.factories import T0, item
 
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from mapping import StatusCategory
-from sync.store import StateStore
+from okr_sync.mapping import StatusCategory
+from okr_sync.store.state import StateStore
 from tests.store.factories import T0, item, many, rich_item
 
 

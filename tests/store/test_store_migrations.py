@@ -10,10 +10,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from config.errors import ConfigurationError
-from sync import store_engine
-from sync.store import StateStore
-from sync.store_schema import metadata
+from okr_sync.config.errors import ConfigurationError
+from okr_sync.store import database as store_engine
+from okr_sync.store.schema import metadata
+from okr_sync.store.state import StateStore
 from tests.store.factories import item
 
 TABLES = {"work_items", "item_kr_links", "watermarks", "manual_values", "progress_points", "written_markers",

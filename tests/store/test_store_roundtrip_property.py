@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mapping import StatusCategory, WorkItem
-from sync.store import StateStore
+from okr_sync.mapping import StatusCategory, WorkItem
+from okr_sync.store.state import StateStore
 
 # PostgreSQL text cannot hold NUL; connectors never produce it (documented limitation).
 TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)

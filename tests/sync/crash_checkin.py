@@ -2,7 +2,7 @@
 
 ``okr-sync once`` writes status only; the weekly check-in comment/note/block is written by a cycle with
 ``checkin_week``. This script is that cycle, built exactly as ``okr-sync once`` builds its engine
-(``sync.runtime``; ``OKRSYNC_NOW`` fixes the time)::
+(``okr_sync.engine.runtime``; ``OKRSYNC_NOW`` fixes the time)::
 
     python -m tests.sync.crash_checkin CONFIG WEEK
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import sys
 
-from sync.engine import Engine
-from sync.runtime import runtime, secrets_of
+from okr_sync.engine.cycle import Engine
+from okr_sync.engine.runtime import runtime, secrets_of
 
 
 def main(argv: list[str]) -> int:

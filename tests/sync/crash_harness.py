@@ -24,8 +24,8 @@ from typing import Any
 
 import yaml
 
-from sandbox.fixtures.demo_story import AS_OF
-from sync.demo import demo_config_path, demo_environment
+from okr_sync.cli.demo import demo_config_path, demo_environment
+from okr_sync.sandbox.fixtures.demo_story import AS_OF
 
 ROOT = Path(__file__).resolve().parents[2]
 WEEK = "2026-W47"  # the week before the demo's today: every KR has a check-in to write

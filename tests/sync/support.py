@@ -8,13 +8,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from config.load import load_config
-from config.models import Settings
-from sandbox.fixtures.demo_story import AS_OF
-from sync.demo import demo_config_path, demo_environment
-from sync.engine import Engine
-from sync.runtime import open_connectors, secrets_of
-from sync.store import StateStore
+from okr_sync.cli.demo import demo_config_path, demo_environment
+from okr_sync.config.load import load_config
+from okr_sync.config.models import Settings
+from okr_sync.engine.cycle import Engine
+from okr_sync.engine.runtime import open_connectors, secrets_of
+from okr_sync.sandbox.fixtures.demo_story import AS_OF
+from okr_sync.store.state import StateStore
 
 
 def demo_settings(sandbox: Any, state_url: str) -> Settings:

@@ -7,8 +7,8 @@ from typing import Any
 
 from jira import JIRA
 
-from sandbox.fixtures.demo_story import AS_OF
-from sync.store import StateStore
+from okr_sync.sandbox.fixtures.demo_story import AS_OF
+from okr_sync.store.state import StateStore
 from tests.sync.support import demo_settings, engine_for, sqlite_url
 
 

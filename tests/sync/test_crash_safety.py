@@ -36,7 +36,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from sandbox.server import Sandbox
+from okr_sync.sandbox.server import Sandbox
 from tests.conftest import SandboxControl
 from tests.store.conftest import PG_URL, RUN_ID, pg_admin  # noqa: F401 - pg_admin is a fixture used here
 from tests.sync.crash_harness import (

@@ -1,6 +1,6 @@
 """The daemon (``okr-sync run``): health, readiness, metrics, webhooks, graceful SIGTERM, JSON logs.
 
-In-process tests build the :class:`~sync.daemon.Daemon` exactly as ``okr-sync run`` does (configuration
+In-process tests build the :class:`~okr_sync.daemon.service.Daemon` exactly as ``okr-sync run`` does (configuration
 file, state store, connectors against the demo sandbox) and talk to it over HTTP on a free port. The
 SIGTERM and log tests run the real ``okr-sync run`` process.
 """
@@ -23,12 +23,12 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from config.load import load_config
-from sandbox.fixtures.demo_story import AS_OF
-from sandbox.server import Sandbox
-from sync.daemon import Daemon
-from sync.runtime import open_connectors, secrets_of
-from sync.store import StateStore
+from okr_sync.config.load import load_config
+from okr_sync.daemon.service import Daemon
+from okr_sync.engine.runtime import open_connectors, secrets_of
+from okr_sync.sandbox.fixtures.demo_story import AS_OF
+from okr_sync.sandbox.server import Sandbox
+from okr_sync.store.state import StateStore
 from tests.conftest import SandboxControl
 from tests.sync.crash_harness import environment, write_config
 from tests.sync.crash_proxy import TrackerProxy

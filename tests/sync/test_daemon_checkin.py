@@ -8,11 +8,11 @@ from typing import Any
 
 from jira import JIRA
 
-from config.load import load_config
-from sandbox.fixtures.demo_story import AS_OF
-from sync.daemon import Daemon
-from sync.runtime import open_connectors, secrets_of
-from sync.store import StateStore
+from okr_sync.config.load import load_config
+from okr_sync.daemon.service import Daemon
+from okr_sync.engine.runtime import open_connectors, secrets_of
+from okr_sync.sandbox.fixtures.demo_story import AS_OF
+from okr_sync.store.state import StateStore
 from tests.sync.test_daemon import daemon_config
 
 

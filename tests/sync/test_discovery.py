@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.models import Settings
-from sandbox.fixtures.demo_story import AS_OF
-from sync.engine import Engine
-from sync.runtime import open_connectors
-from sync.store import StateStore
-from tests.contract.harness_jira import JiraSite, settings as jira_settings
+from okr_sync.config.models import Settings
+from okr_sync.engine.cycle import Engine
+from okr_sync.engine.runtime import open_connectors
+from okr_sync.sandbox.fixtures.demo_story import AS_OF
+from okr_sync.store.state import StateStore
+from tests.contract.harness_jira import JiraSite
+from tests.contract.harness_jira import settings as jira_settings
 from tests.sync.support import sqlite_url
 
 FIELDS = {"objective": "Objective", "baseline": "KR Baseline", "target": "KR Target", "kind": "KR Kind", "id": "KR Id"}

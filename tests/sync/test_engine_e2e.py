@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from sandbox.fixtures import demo_story
-from sync.store import StateStore
+from okr_sync.sandbox.fixtures import demo_story
+from okr_sync.store.state import StateStore
 from tests.sync.support import demo_settings, engine_for, sqlite_url
 
 CYCLE_START = datetime(2026, 10, 1, tzinfo=UTC)

@@ -8,10 +8,10 @@ import gitlab
 import pytest
 from jira import JIRA
 
-from config.models import Settings
-from sync.domain import build_domain
-from sync.people import weekly_plan
-from sync.store import StateStore
+from okr_sync.config.models import Settings
+from okr_sync.engine.domain import build_domain
+from okr_sync.engine.people import weekly_plan
+from okr_sync.store.state import StateStore
 from tests.sync.support import demo_settings, engine_for, sqlite_url
 
 JOAO_CLOUD = "712020:9a9a9bf2-9d69-52c5-aa3a-8dd45feffc9c"

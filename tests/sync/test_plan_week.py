@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from sandbox.fixtures import demo_story
-from sync.cli import app
-from sync.demo import demo_config_path, demo_environment
-from sync.store import StateStore
+from okr_sync.cli.demo import demo_config_path, demo_environment
+from okr_sync.cli.main import app
+from okr_sync.sandbox.fixtures import demo_story
+from okr_sync.store.state import StateStore
 from tests.sync.support import demo_settings, engine_for, sqlite_url
 
 

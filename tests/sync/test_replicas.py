@@ -25,8 +25,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from sandbox.server import Sandbox
-from sync.replicas import ScopeDealer, lease_namespace
+from okr_sync.daemon.replicas import ScopeDealer, lease_namespace
+from okr_sync.sandbox.server import Sandbox
 from tests.store.conftest import PG_URL, RUN_ID, pg_admin  # noqa: F401 - pg_admin is a fixture used here
 from tests.sync.crash_harness import environment, write_config
 from tests.sync.crash_proxy import Journal, TrackerProxy, WriteRecord

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from mapping import (
+from okr_sync.mapping import (
     CompletionMeasure,
     Cycle,
     KeyResult,

@@ -1,5 +1,5 @@
 """The acknowledgement parsers in ``mapping.markers`` (pure): labels ``okr-ack:<rule>`` and comment lines
-``okr-ack: <rule>``; ``sync.acks`` re-exports the same functions."""
+``okr-ack: <rule>``; ``okr_sync.engine.acks`` re-exports the same functions."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import sync.acks
-from mapping import ACK_LABEL_PREFIX, RULES, checkin_marker, rule_from_label, rules_in_comment, wrap_marker
+import okr_sync.engine.acks
+from okr_sync.mapping import ACK_LABEL_PREFIX, RULES, checkin_marker, rule_from_label, rules_in_comment, wrap_marker
 
 
 def test_sync_acks_re_exports_the_mapping_parsers() -> None:
-    assert sync.acks.rule_from_label is rule_from_label and sync.acks.rules_in_comment is rules_in_comment
-    assert sync.acks.LABEL_PREFIX == ACK_LABEL_PREFIX == "okr-ack:"
+    assert okr_sync.engine.acks.rule_from_label is rule_from_label and okr_sync.engine.acks.rules_in_comment is rules_in_comment
+    assert okr_sync.engine.acks.LABEL_PREFIX == ACK_LABEL_PREFIX == "okr-ack:"
 
 
 @pytest.mark.parametrize(("label", "prefix", "rule"), [

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from mapping_factories import DOING, DONE, Q4, TODO, at, day, item, kr
 
-from mapping import (
+from okr_sync.mapping import (
     RULES,
     CompletionMeasure,
     KrKind,

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from mapping_factories import CANCELLED, DONE, Q4, TODO, at, day, item, kr
 
-from mapping import Thresholds, compose_checkin, expected_progress, kr_status
-from mapping.execution import is_planned_for
+from okr_sync.mapping import Thresholds, compose_checkin, expected_progress, kr_status
+from okr_sync.mapping.execution import is_planned_for
 
 
 def test_last_change_is_the_later_of_updated_and_completed():
@@ -64,7 +64,7 @@ def test_work_items_are_hashable():
 
 
 def test_forecast_uses_only_history_inside_the_cycle_and_before_now():
-    from mapping import ProgressPoint
+    from okr_sync.mapping import ProgressPoint
 
     history = [ProgressPoint(day(-30), 0.9), ProgressPoint(day(0), 0.0), ProgressPoint(day(60), 0.0)]
     items = [item("A", DONE, completed=day(40)), item("B", due=date(2026, 11, 25))]
@@ -75,7 +75,7 @@ def test_forecast_uses_only_history_inside_the_cycle_and_before_now():
 def test_history_spanning_less_than_a_day_gives_no_forecast():
     from datetime import timedelta
 
-    from mapping import ProgressPoint
+    from okr_sync.mapping import ProgressPoint
 
     items = [item("A", DONE, completed=day(40)), item("B", due=date(2026, 11, 25))]
     minutes = [ProgressPoint(day(46) - timedelta(minutes=5), 0.1)]

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from mapping_factories import CANCELLED, DONE, Q4, TODO, at, day, item
 
-from mapping import (
+from okr_sync.mapping import (
     Cycle,
     KrStatusValue,
     ProgressPoint,
@@ -182,7 +182,7 @@ def test_cycle_rejects_end_before_start():
 def test_forecast_needs_a_day_of_history() -> None:
     from datetime import UTC, datetime, timedelta
 
-    from mapping import ProgressPoint, forecast
+    from okr_sync.mapping import ProgressPoint, forecast
 
     start = datetime(2026, 11, 1, tzinfo=UTC)
     minutes = [ProgressPoint(start, 0.2), ProgressPoint(start + timedelta(minutes=5), 0.21)]

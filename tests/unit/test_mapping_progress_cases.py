@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from mapping_factories import CANCELLED, DOING, DONE, at, item, kr
 
-from mapping import CompletionMeasure, ManualValue, MetricMeasure, kr_progress
+from okr_sync.mapping import CompletionMeasure, ManualValue, MetricMeasure, kr_progress
 
 C = CompletionMeasure
 

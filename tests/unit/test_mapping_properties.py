@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mapping_factories import CANCELLED, DOING, DONE, Q4, TODO, at, day, item, kr
 
-from mapping import (
+from okr_sync.mapping import (
     CompletionMeasure,
     KrStatus,
     KrStatusValue,

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from mapping_factories import DONE, Q4, TODO, day, item, kr
 
-from mapping import (
+from okr_sync.mapping import (
     KrStatusValue,
     ManualValue,
     Marker,
@@ -24,7 +24,7 @@ from mapping import (
     render_status_block,
     status_marker,
 )
-from mapping.markers import decode_id, encode_id
+from okr_sync.mapping.markers import decode_id, encode_id
 
 NOW = day(46)
 

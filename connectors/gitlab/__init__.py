@@ -1,0 +1,1 @@
+"""The GitLab connector (gitlab.com and self-managed)."""

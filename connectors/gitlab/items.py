@@ -1,0 +1,194 @@
+"""Translating GitLab issue JSON into :class:`mapping.WorkItem` — pure functions, no I/O.
+
+* key: ``<project path>#<iid>`` (``references.full``), e.g. ``transparency/portal#12``;
+* KR links: label patterns (``kr::{kr}`` also matches scoped labels; the literal part is matched
+  case-insensitively), title prefixes (``[{kr}]``, repeatable: ``[KR1][KR2] title``) and issue links to a
+  KR's home issue (found by the caller, passed in as ``linked``);
+* status: ``closed`` → done (or cancelled with a cancelled label), ``opened`` → in progress with an
+  in-progress label, else to do; ``blocked`` from the blocked labels;
+* planned week: week label (``week::2026-W48``) > milestone titled as an ISO week > due date >
+  milestone due date;
+* points: weight or time estimate (hours), as configured; ``estimate`` is the time estimate in hours;
+* numbers: ``weight``, ``time_estimate`` / ``time_spent`` (hours), ``upvotes``, ``downvotes``,
+  ``user_notes_count``, ``merge_requests_count``, and numeric scoped labels (``cases::12``) by scope.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from okr_sync.config.trackers import GitLabTracker, LinkRule
+from okr_sync.mapping import StatusCategory, WorkItem, iso_week, parse_week
+
+_LABEL_ID = r"(?P<kr>[^\s:,][^\s,]*)"
+_TITLE_ID = r"(?P<kr>[^\s\[\](){}<>,;:|]+)"
+_NUMBER = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
+_ISSUE_NUMBERS = ("upvotes", "downvotes", "user_notes_count", "merge_requests_count")
+
+
+def compile_pattern(pattern: str, *, label: bool) -> re.Pattern[str]:
+    """A link pattern with ``{kr}`` as a regex capturing the KR id (``ValueError`` without ``{kr}``)."""
+    if "{kr}" not in pattern:
+        raise ValueError(f"link pattern {pattern!r} has no {{kr}} placeholder; write it like 'kr::{{kr}}'")
+    before, _, after = pattern.partition("{kr}")
+    body = re.escape(before) + (_LABEL_ID if label else _TITLE_ID) + re.escape(after)
+    return re.compile(f"^{body}$" if label else f"^\\s*{body}", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LinkMatcher:
+    """The configured label and title-prefix rules, compiled once."""
+
+    labels: tuple[re.Pattern[str], ...]
+    titles: tuple[re.Pattern[str], ...]
+
+    @classmethod
+    def from_rules(cls, rules: Iterable[LinkRule]) -> LinkMatcher:
+        """Compile ``label`` and ``title_prefix`` rules (other rules are resolved elsewhere)."""
+        rules = list(rules)
+        return cls(
+            labels=tuple(compile_pattern(r.label, label=True) for r in rules if r.label),
+            titles=tuple(compile_pattern(r.title_prefix, label=False) for r in rules if r.title_prefix),
+        )
+
+    def kr_ids(self, labels: Iterable[str], title: str) -> list[str]:
+        """KR ids named by the labels and the title prefixes, in order of appearance."""
+        found: list[str] = []
+        for name in labels:
+            for pattern in self.labels:
+                match = pattern.match(name)
+                if match:
+                    found.append(match.group("kr"))
+        for pattern in self.titles:
+            rest = title
+            while (match := pattern.match(rest)) is not None and match.end() > 0:
+                found.append(match.group("kr"))
+                rest = rest[match.end():]
+        return found
+
+
+def issue_key(issue: Mapping[str, Any]) -> str:
+    """``<project path>#<iid>`` of an issue (from ``references.full``, else from ``web_url``)."""
+    full = (issue.get("references") or {}).get("full")
+    if isinstance(full, str) and "#" in full:
+        return full
+    web_url = str(issue.get("web_url") or "")
+    path = web_url.split("/-/issues/")[0].split("://", 1)[-1].partition("/")[2]
+    return f"{path}#{issue['iid']}"
+
+
+def split_key(key: str) -> tuple[str, int]:
+    """``("group/project", iid)`` of a key; ``ValueError`` naming the expected shape otherwise."""
+    path, sep, iid = key.rpartition("#")
+    if not sep or not path or not iid.isdigit():
+        raise ValueError(f"GitLab issue key {key!r} is not of the form <project path>#<iid>, e.g. okr/work#12")
+    return path, int(iid)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """GitLab's ``2026-11-24T10:15:30.123Z`` as an aware datetime (None when absent or unreadable)."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None  # not a time GitLab writes: unknown, never a crash of the whole pull
+
+
+class IssueTranslator:
+    """Issue JSON → :class:`WorkItem` under one tracker's settings."""
+
+    def __init__(self, tracker: str, settings: GitLabTracker) -> None:
+        self.tracker = tracker
+        self.settings = settings
+        self.matcher = LinkMatcher.from_rules(settings.link)
+        self._blocked = {name.casefold() for name in settings.blocked_labels}
+        self._in_progress = {name.casefold() for name in settings.in_progress_labels}
+        self._cancelled = {name.casefold() for name in settings.cancelled_labels}
+        self._week = compile_pattern(settings.week_label.replace("{week}", "{kr}"), label=True) \
+            if "{week}" in settings.week_label else None
+
+    def work_item(self, issue: Mapping[str, Any], *, linked: Iterable[str] = (),
+                  number_fields: Iterable[str] = ()) -> WorkItem:
+        """The work item for ``issue``; ``linked`` are KR ids reached through issue links."""
+        labels = [str(name) for name in issue.get("labels") or []]
+        folded = {name.casefold() for name in labels}
+        kr_ids = tuple(dict.fromkeys([*self.matcher.kr_ids(labels, str(issue.get("title") or "")), *linked]))
+        estimate = _hours((issue.get("time_stats") or {}).get("time_estimate"))
+        weight = issue.get("weight")
+        points = (float(weight) if weight is not None else None) if self.settings.points == "weight" \
+            else estimate if self.settings.points == "time_estimate" else None
+        assignees = issue.get("assignees") or ([issue["assignee"]] if issue.get("assignee") else [])
+        due = date.fromisoformat(issue["due_date"]) if issue.get("due_date") else None
+        return WorkItem(
+            tracker=self.tracker,
+            key=issue_key(issue),
+            title=str(issue.get("title") or ""),
+            status=self._status(str(issue.get("state")), folded),
+            kr_ids=kr_ids,
+            blocked=bool(folded & self._blocked),
+            assignee=assignees[0].get("username") if assignees else None,
+            due=due,
+            planned_week=self._planned_week(labels, issue.get("milestone"), due),
+            points=points,
+            estimate=estimate,
+            numbers=self._numbers(issue, labels, set(number_fields)),
+            updated=parse_time(issue.get("updated_at")),
+            completed=parse_time(issue.get("closed_at")) if issue.get("state") == "closed" else None,
+            url=issue.get("web_url"),
+        )
+
+    def _status(self, state: str, labels: set[str]) -> StatusCategory:
+        if state not in ("opened", "closed"):  # guessing would count it as to do; skip it, keep what is known
+            raise ValueError(f"state {state[:40]!r} is neither opened nor closed")
+        if state == "closed":
+            return StatusCategory.CANCELLED if labels & self._cancelled else StatusCategory.DONE
+        return StatusCategory.IN_PROGRESS if labels & self._in_progress else StatusCategory.TODO
+
+    def _planned_week(self, labels: list[str], milestone: Any, due: date | None) -> str | None:
+        for name in labels if self._week is not None else []:
+            match = self._week.match(name) if self._week else None
+            if match and _is_week(match.group("kr").upper()):
+                return match.group("kr").upper()
+        if isinstance(milestone, Mapping) and _is_week(str(milestone.get("title") or "").strip().upper()):
+            return str(milestone["title"]).strip().upper()
+        if due is not None:
+            return iso_week(due)
+        if isinstance(milestone, Mapping) and milestone.get("due_date"):
+            return iso_week(date.fromisoformat(str(milestone["due_date"])))
+        return None
+
+    def _numbers(self, issue: Mapping[str, Any], labels: list[str], wanted: set[str]) -> dict[str, float]:
+        if not wanted:
+            return {}
+        stats = issue.get("time_stats") or {}
+        found: dict[str, float] = {}
+        candidates: dict[str, Any] = {name: issue.get(name) for name in _ISSUE_NUMBERS}
+        candidates["weight"] = issue.get("weight")
+        candidates["time_estimate"] = _hours(stats.get("time_estimate"))
+        candidates["time_spent"] = _hours(stats.get("total_time_spent"))
+        for name in labels:
+            scope, sep, value = name.rpartition("::")
+            if sep and _NUMBER.match(value.strip()):
+                candidates.setdefault(scope, float(value))
+        for wanted_name in wanted:
+            number = candidates.get(wanted_name)
+            if isinstance(number, int | float) and not isinstance(number, bool):
+                found[wanted_name] = float(number)
+        return found
+
+
+def _hours(seconds: Any) -> float | None:
+    return round(float(seconds) / 3600, 2) if isinstance(seconds, int | float) and seconds > 0 else None
+
+
+def _is_week(text: str) -> bool:
+    try:
+        parse_week(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""The Jira connector (Cloud and Server/Data Center)."""

@@ -1,0 +1,304 @@
+"""The Jira connector (Cloud and Server/Data Center, REST v2 through the ``jira`` library).
+
+``JiraConnector(name, settings, *, sleep=time.sleep)`` connects lazily: the first call reads
+``serverInfo`` (deployment type when ``deployment: auto``) and ``/field`` (names → ids, once). Pieces:
+:mod:`okr_sync.connectors.jira.session` (client, request counting, the one retry layer, error classification),
+:mod:`okr_sync.connectors.jira.fields` (name-or-id fields), :mod:`okr_sync.connectors.jira.items` (link rules → WorkItem),
+:mod:`okr_sync.connectors.jira.pull` (watermark, JQL window, paging), :mod:`okr_sync.connectors.jira.homes` and
+:mod:`okr_sync.connectors.jira.writeback` (home state, diff, write-back), :mod:`okr_sync.connectors.jira.discover` (KRs
+defined as Jira issues). Field writes of one issue go in one PUT (each PUT notifies watchers and fires
+webhooks), so HTTP writes can be fewer than :class:`Write` objects. Webhooks: ``jira:issue_*`` deliveries,
+``X-Hub-Signature: sha256=<hex HMAC of the body>`` checked when ``webhook_secret`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, ClassVar
+
+from okr_sync.config.errors import SkippableError, SyncError
+from okr_sync.config.models import DiscoverRule
+from okr_sync.config.trackers import JiraTracker
+from okr_sync.connectors.base import (
+    DesiredHome,
+    HomeState,
+    ItemProblem,
+    PullResult,
+    PullSpec,
+    WebhookEvent,
+    WebhookRejected,
+    Write,
+    WriteResult,
+)
+from okr_sync.connectors.jira.discover import DEFAULT_JQL, DiscoveredKr, read_kr, resolve_fields
+from okr_sync.connectors.jira.fields import FieldCatalogue, JiraField
+from okr_sync.connectors.jira.homes import read_home
+from okr_sync.connectors.jira.items import ItemReader
+from okr_sync.connectors.jira.pull import CLOUD_PAGE, Watermark, search_pages, window_jql
+from okr_sync.connectors.jira.session import JiraSession
+from okr_sync.connectors.jira.writeback import WriteFields, fields_body, issue_url, plan_home
+from okr_sync.connectors.webhooks import check_hmac_sha256, check_size, header, json_body
+from okr_sync.mapping import HomeItem
+
+LOG = logging.getLogger("okr_sync.connectors.jira")
+
+
+class JiraConnector:
+    """Pull linked work from Jira and write KR status back onto home issues."""
+
+    kind: ClassVar[str] = "jira"
+    page_size: ClassVar[int] = CLOUD_PAGE
+    """Issues per search request on Cloud (Server pages by up to 1000, as it echoes)."""
+    link_rules: ClassVar[frozenset[str]] = frozenset({"label", "field", "children_of_home", "issue_link",
+                                                      "title_prefix"})
+    write_targets: ClassVar[frozenset[str]] = frozenset({"field progress", "field status", "field forecast",
+                                                         "field last_sync", "status comment", "check-in comment"})
+
+    def __init__(self, name: str, settings: JiraTracker, *, sleep: Callable[[float], None] = time.sleep,
+                 token: str | None = None) -> None:
+        self.name = name
+        self.settings = settings
+        self.session = JiraSession(name, settings, sleep=sleep, token=token)
+        self._catalogue: FieldCatalogue | None = None
+        self._write_fields: WriteFields | None = None
+        self._known_fields: list[dict[str, Any]] | None = None
+        self._fields_raw: list[dict[str, Any]] = []
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP requests made so far (retries included)."""
+        return self.session.requests_made
+
+    # --- set-up ---------------------------------------------------------------------------------------
+
+    def catalogue(self) -> FieldCatalogue:
+        """The site's fields, read once (``GET /field``); also primes the library's clause-name cache."""
+        if self._catalogue is None:
+            client = self.session.client()
+            raw = self._known_fields or self.session.call(client.fields, subject="field list (/field)")
+            self._fields_raw = [{k: f.get(k) for k in ("id", "name", "custom", "schema", "clauseNames")}
+                                for f in raw]
+            catalogue = FieldCatalogue(self.name, raw)
+            client._fields_cache_value = catalogue.clause_cache()  # the library would read /field again
+            self._catalogue = catalogue
+        return self._catalogue
+
+    def write_fields(self) -> WriteFields:
+        """``write.fields.*`` resolved to field ids."""
+        if self._write_fields is None:
+            self._write_fields = WriteFields.resolve(self.settings, self.catalogue())
+        return self._write_fields
+
+    def manual_field(self) -> JiraField | None:
+        """``manual_value_field`` resolved, when configured."""
+        ref = self.settings.manual_value_field
+        return self.catalogue().resolve(ref, setting="manual_value_field") if ref else None
+
+    # --- pull -----------------------------------------------------------------------------------------
+
+    def _remember_site(self, site: dict[str, Any] | None) -> None:
+        """Use what an earlier process learnt of the site (serverInfo, fields, time zone) instead of asking."""
+        if not site or self.session._client is not None or self._catalogue is not None:
+            return
+        info, fields = site.get("info"), site.get("fields")
+        if isinstance(info, dict) and info.get("deploymentType") and isinstance(fields, list) and fields:
+            self.session.known_info = info
+            self._known_fields = fields
+            if isinstance(site.get("tz"), str):
+                self.session._time_zone = site["tz"]
+
+    def pull(self, since: str | None, spec: PullSpec, *, full: bool = False) -> PullResult:
+        """Issues in ``scope.jql`` changed since the watermark (all of them when ``full`` or no watermark)."""
+        mark = Watermark() if full else Watermark.decode(since)
+        self._remember_site(mark.site)
+        reader = ItemReader.build(self.name, self.session.base_url, self.settings, self.catalogue(),
+                                  spec.kr_homes, spec.number_fields)
+        zone = self.session.time_zone() if mark.since is not None else "UTC"
+        jql = window_jql(self.settings.scope.jql, mark.since, self.settings.overlap, zone)
+        items, delivered = {}, []
+        problems: list[ItemProblem] = []
+        for page in search_pages(self.session, jql, reader.field_ids()):
+            for raw in page:
+                try:
+                    item = reader.work_item(raw)
+                except SkippableError as exc:  # one unreadable issue never stops the pull
+                    problems.append(ItemProblem(self.name, exc.subject or "(issue)", exc.message))
+                    continue
+                if item.key in items or not mark.is_new(item.key, item.updated):
+                    continue
+                items[item.key] = item
+                delivered.append((item.key, item.updated))
+        LOG.info("jira %s: pulled %d changed issue(s)", self.name, len(items))
+        after = mark.advance(delivered, self.settings.overlap)
+        after.site = {"info": {k: self.session.server_info.get(k) for k in ("versionNumbers", "deploymentType",
+                                                                            "baseUrl", "version")},
+                      "fields": self._fields_raw, "tz": self.session._time_zone}
+        return PullResult(items=list(items.values()), watermark=after.encode(), full=mark.since is None,
+                          problems=problems, scopes=(self.settings.scope.jql,))
+
+    # --- discovery ------------------------------------------------------------------------------------
+
+    def discover(self, rule: DiscoverRule, *, index: int = 0) -> tuple[list[DiscoveredKr], list[ItemProblem]]:
+        """KRs defined as Jira issues by a ``discover`` rule (see :mod:`okr_sync.connectors.jira.discover`)."""
+        ids = resolve_fields(rule, self.catalogue(), index)
+        wanted = ["summary", "assignee", *dict.fromkeys(ids.values())]
+        found: list[DiscoveredKr] = []
+        problems: list[ItemProblem] = []
+        for page in search_pages(self.session, window_jql(rule.jql or DEFAULT_JQL, None, self.settings.overlap,
+                                                          "UTC"), wanted):
+            for raw in page:
+                kr = read_kr(self.name, raw, ids)
+                (found if isinstance(kr, DiscoveredKr) else problems).append(kr)  # type: ignore[arg-type]
+        return found, problems
+
+    # --- write-back ---------------------------------------------------------------------------------
+
+    def read_homes(self, homes: Sequence[HomeItem], spec: PullSpec) -> dict[HomeItem, HomeState]:
+        """Current okr-sync fields, marked comments and manual values of the home issues."""
+        fields = self.write_fields()
+        manual = self.manual_field()
+        out: dict[HomeItem, HomeState] = {}
+        for home in dict.fromkeys(homes):
+            kr = spec.manual_homes.get(home)
+            out[home] = read_home(self.session, home, fields, manual, kr, spec.owners.get(kr or ""))
+        return out
+
+    def plan_writes(self, desired: Sequence[DesiredHome], current: Mapping[HomeItem, HomeState]) -> list[Write]:
+        """Only the writes that make each existing home issue show ``desired``."""
+        fields = self.write_fields()
+        now = datetime.now(UTC)
+        writes: list[Write] = []
+        for want in desired:
+            state = current.get(want.home)
+            if state is None or not state.exists:
+                LOG.warning("jira %s: KR home issue %s does not exist or is not readable; nothing written",
+                            self.name, want.home.key)
+                continue
+            writes += plan_home(self.settings, fields, want, state.values, now)
+        return writes
+
+    def apply(self, writes: Sequence[Write]) -> list[WriteResult]:
+        """Perform writes: field writes of one issue in one request; one failure never stops the others."""
+        results: dict[int, WriteResult] = {}
+        by_home: dict[HomeItem, list[int]] = {}
+        for index, write in enumerate(writes):
+            if write.payload.get("op") == "field":
+                by_home.setdefault(write.home, []).append(index)
+            else:
+                results[index] = self._attempt(write, partial(self._comment, write))
+        for indexes in by_home.values():
+            group = [writes[i] for i in indexes]
+            outcome = self._attempt(group[0], partial(self._put_fields, group))
+            if outcome.ok or len(group) == 1:
+                results.update({i: WriteResult(writes[i], outcome.ok, outcome.error) for i in indexes})
+                continue
+            for i in indexes:  # one bad field (say, a missing option) must not block the others
+                results[i] = self._attempt(writes[i], partial(self._put_fields, [writes[i]]))
+        return [results[i] for i in range(len(writes))]
+
+    def _attempt(self, write: Write, action: Callable[[], Any]) -> WriteResult:
+        try:
+            action()
+        except SyncError as error:
+            if write.home.key not in error.message:  # e.g. the connection itself failed: say which write
+                error.message = f"{write.target} on {write.home.key}: {error.message}"
+                error.args = (error.message,)
+            LOG.warning("jira %s: %s failed: %s", self.name, write.describe(), error.message)
+            return WriteResult(write, False, error)
+        return WriteResult(write, True)
+
+    def _put_fields(self, group: list[Write]) -> None:
+        home = group[0].home
+        session = self.session.client()._session
+        names = ", ".join(w.target.removeprefix("field ") for w in group)
+        self.session.call(lambda: session.put(issue_url(self.session.base_url, home.key), data=fields_body(group)),
+                          subject=f"field(s) {names} on {home.key}")
+
+    def _comment(self, write: Write) -> None:
+        client, key, body = self.session.client(), write.home.key, str(write.payload["body"])
+        subject = f"{write.target} on {key}"
+        if write.payload["op"] == "comment_edit":
+            url = str(write.payload["self"])
+            self.session.call(lambda: client._session.put(url, data=json.dumps({"body": body})), subject=subject)
+            return
+        self.session.call(lambda: client.add_comment(key, body), subject=subject,
+                          before_retry=lambda: self._landed(key, str(write.payload["marker"])))
+
+    def _landed(self, key: str, marker: str) -> bool | None:
+        """Before re-posting a comment: did the failed attempt create it after all?"""
+        state = read_home(self.session, HomeItem(self.name, key), WriteFields({}, None), None, None, None)
+        return True if marker in (state.values.get("comments") or {}) else None
+
+    # --- admin: okr-sync doctor / setup (connectors/jira/admin.py) ---------------------------------------
+
+    def doctor(self, spec: PullSpec, homes: Mapping[str, HomeItem], people: Mapping[str, str]) -> list[Any]:
+        """Read-only checks of this site for ``okr-sync doctor`` (see :mod:`okr_sync.connectors.jira.admin`)."""
+        from okr_sync.connectors.jira import admin as jira_admin
+        return jira_admin.doctor(self, spec, homes, people)
+
+    def setup_plan(self, homes: Mapping[str, HomeItem] | None = None) -> list[Any]:
+        """Custom fields and select options the configuration names and the site lacks."""
+        from okr_sync.connectors.jira import admin as jira_admin
+        return jira_admin.setup_plan(self, homes)
+
+    def apply_setup(self, steps: Sequence[Any]) -> list[Any]:
+        """Create what :meth:`setup_plan` listed (never deleting or renaming anything)."""
+        from okr_sync.connectors.jira import admin as jira_admin
+        return jira_admin.apply_setup(self, steps)
+
+    # --- people ---------------------------------------------------------------------------------------
+
+    def list_users(self) -> list[dict[str, Any]]:
+        """Every active user as ``{"identity", "name", "email"}`` (``okr-sync people import``).
+
+        Cloud: ``GET /users/search`` paged by ``startAt`` (app and customer accounts left out; the
+        e-mail is None where the user's profile hides it). Server: ``GET /user/search?username=.``.
+        """
+        client = self.session.client()
+        cloud = self.session.cloud
+        path, query, size = ("users/search", {}, 100) if cloud else ("user/search", {"username": "."}, 1000)
+        users: list[dict[str, Any]] = []
+        while True:
+            params = {**query, "startAt": len(users), "maxResults": size}
+            page = self.session.call(lambda p=params: client._get_json(path, params=p),  # type: ignore[misc]
+                                     subject=f"user list (/{path})")
+            if not isinstance(page, list) or not page:
+                break
+            users += page
+        wanted = [u for u in users if u.get("active", True) and u.get("accountType", "atlassian") == "atlassian"]
+        return [{"identity": str(u.get("accountId") if cloud else u.get("name")), "name": u.get("displayName"),
+                 "email": u.get("emailAddress") or None} for u in wanted]
+
+    # --- webhooks -------------------------------------------------------------------------------------
+
+    def mention(self, identity: str | None, name: str) -> str:
+        """The owner's mention in wiki markup: ``[~accountid:…]`` on Cloud, ``[~username]`` on Server."""
+        if not identity or "@" in identity:  # an e-mail cannot be mentioned without a user lookup
+            return name
+        self.session.client()  # the deployment type comes with serverInfo
+        return f"[~accountid:{identity}]" if self.session.cloud else f"[~{identity}]"
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, max_bytes: int) -> WebhookEvent:
+        """Authenticate (size, then ``X-Hub-Signature`` when a secret is set) and read the changed issue."""
+        check_size(body, max_bytes, tracker=self.name)
+        secret = self.settings.webhook_secret
+        check_hmac_sha256(body, header(headers, "X-Hub-Signature"),
+                          secret.get_secret_value() if secret is not None else None, tracker=self.name)
+        data = json_body(body, tracker=self.name, expected="the JSON object Jira sends (application/json)")
+        if not isinstance(data, dict):
+            raise WebhookRejected(400, "webhook body is not a JSON object", tracker=self.name)
+        event = str(data.get("webhookEvent") or "")
+        issue = data.get("issue") if isinstance(data.get("issue"), dict) else {}
+        key = issue.get("key") if isinstance(issue, dict) else None
+        if not event.startswith("jira:issue_") or not key:
+            return WebhookEvent(self.name, frozenset(), event or "unknown", ignored=True)
+        return WebhookEvent(self.name, frozenset({str(key)}), event)
+
+    def close(self) -> None:
+        """Release connections."""
+        self.session.close()

@@ -1,0 +1,233 @@
+"""Reading KR home issues: okr-sync's fields, its marked comments, the owner's manual value, and
+acknowledgement signs.
+
+One ``GET /rest/api/2/issue/{key}`` per home with only the fields needed (and ``expand=changelog`` for
+homes whose KR takes a manual value, to know who typed it and when). Comments come with the issue; when
+Jira pages them (``total`` larger than what came), the rest is read from ``/issue/{key}/comment``.
+
+Acknowledgement signs (:class:`connectors.base.AckSign`): ``okr-ack: <rule>`` lines in comments without
+an okr-sync marker (by the author, at the comment's creation: no extra request), and labels
+``<write.ack_label_prefix><rule>``, dated by the changelog entry that added the label (by the issue's
+creation when it was there from the start). A home carrying such a label and not already read with its
+changelog costs one more ``GET /issue/{key}?expand=changelog``: embedding the changelog in every home read
+instead would cost ~0.9 KB per history entry per home per cycle (180 KB for 200 entries), and the issue's
+``updated`` is no substitute — it moves with every edit, okr-sync's own included, and would make a label
+that stays a new sign after each one. On Cloud, whose embedded changelog is its first page only, the
+newest page is read from ``/issue/{key}/changelog`` when there are more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from jira import JIRAError
+
+from okr_sync.config.errors import SyncError
+from okr_sync.connectors.base import AckSign, HomeState
+from okr_sync.connectors.jira.fields import JiraField
+from okr_sync.connectors.jira.items import parse_time
+from okr_sync.connectors.jira.session import LOG, JiraSession
+from okr_sync.connectors.jira.writeback import WriteFields, marker_key
+from okr_sync.mapping import HomeItem, ManualValue, rule_from_label, rules_in_comment
+
+MAX_CHANGELOG = 100
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def read_home(session: JiraSession, home: HomeItem, fields: WriteFields, manual: JiraField | None,
+              manual_kr: str | None, owner: str | None) -> HomeState:
+    """The current state of one home issue (``exists=False`` when Jira says 404)."""
+    client = session.client()
+    wanted = ["summary", "comment", "labels", "reporter", "created", *fields.ids()]
+    if manual is not None and manual_kr is not None:
+        wanted.append(manual.id)
+    expand = "changelog" if manual is not None and manual_kr is not None else None
+
+    def get() -> dict[str, Any] | None:
+        try:
+            raw = client.issue(home.key, fields=",".join(dict.fromkeys(wanted)), expand=expand).raw
+        except JIRAError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        fields = raw.get("fields") if isinstance(raw, dict) else None
+        if not isinstance(fields, dict):
+            raise ValueError("the issue answer has no fields")
+        _comment_page(fields.get("comment"))
+        return raw  # type: ignore[no-any-return]
+
+    raw = session.call(get, subject=f"KR home issue {home.key}")
+    if raw is None:
+        return HomeState(home=home, exists=False)
+    raw_fields = raw.get("fields") or {}
+    comments = _comments(session, home, raw_fields)
+    values: dict[str, Any] = {"fields": fields.current(raw_fields), "comments": _marked(comments)}
+    if fields.last_sync is not None:
+        values["fields"]["last_sync"] = raw_fields.get(fields.last_sync.id)
+    histories: list[Mapping[str, Any]] | None = None
+
+    def changelog() -> list[Mapping[str, Any]]:
+        nonlocal histories
+        if histories is None:
+            histories = _histories(session, home, raw if "changelog" in raw else _with_changelog(session, home))
+        return histories
+
+    value = None
+    if manual is not None and manual_kr is not None:
+        value = _manual(session, home, raw, manual, manual_kr, owner, changelog)
+    try:
+        labels = _label_signs(raw_fields, session.settings.write.ack_label_prefix, changelog)
+    except SyncError as exc:  # undated label signs would be wrong ones: leave them for the next read
+        LOG.warning("jira %s: acknowledgement labels of %s not read: %s", session.name, home.key, exc.message)
+        labels = []
+    acks = labels + _comment_signs(comments)
+    return HomeState(home=home, exists=True, values=values, manual=value, title=raw_fields.get("summary"),
+                     acks=tuple(sorted(acks, key=lambda sign: (sign.at, sign.source, sign.rule))))
+
+
+def _comments(session: JiraSession, home: HomeItem, raw_fields: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    page = raw_fields.get("comment") or {}
+    comments = list(page.get("comments") or [])
+    if int(page.get("total") or 0) > len(comments):
+        client = session.client()
+        comments = []
+        start = 0
+        while True:
+            more = session.call(partial(_checked_comments, partial(client._get_json, f"issue/{home.key}/comment",
+                                                                   params={"startAt": start, "maxResults": 5000})),
+                                subject=f"comments of {home.key}")
+            batch = list(more.get("comments") or [])
+            comments += batch
+            start += len(batch)
+            if not batch or start >= int(more.get("total") or 0):
+                break
+    return comments
+
+
+def _comment_page(page: Any) -> dict[str, Any]:
+    """A page of comments as Jira sends it, or ValueError (unreadable, retried; never "no comments").
+
+    Reading a broken page as empty would make okr-sync post its status comment a second time.
+    """
+    if not isinstance(page, dict) or not isinstance(page.get("comments"), list) \
+            or not all(isinstance(c, dict) for c in page["comments"]):
+        raise ValueError("the answer holds no readable list of comments")
+    total = page.get("total", 0)
+    if total is not None and (isinstance(total, bool) or not isinstance(total, int)):
+        raise ValueError("the comment page's total is not a number")
+    return page
+
+
+def _checked_comments(fetch: Callable[[], Any]) -> dict[str, Any]:
+    return _comment_page(fetch())
+
+
+def _marked(comments: list[Mapping[str, Any]]) -> dict[str, dict[str, str]]:
+    marked: dict[str, dict[str, str]] = {}
+    for comment in comments:
+        body = comment.get("body")
+        if not isinstance(body, str):
+            continue
+        key = marker_key(body)
+        if key is not None and key not in marked:
+            marked[key] = {"id": str(comment.get("id")), "self": str(comment.get("self")), "body": body}
+    return marked
+
+
+def _label_signs(raw_fields: Mapping[str, Any], prefix: str,
+                 changelog: Callable[[], list[Mapping[str, Any]]]) -> list[AckSign]:
+    """Acknowledgement labels, each dated by the changelog entry that added it (else the issue's creation)."""
+    labels = {label: rule for label in raw_fields.get("labels") or []
+              if isinstance(label, str) and (rule := rule_from_label(label, prefix))}
+    signs: list[AckSign] = []
+    for label, rule in labels.items():
+        added = next((h for h in reversed(changelog()) for item in h.get("items") or []
+                      if _adds_label(item, label)), None)
+        author, at = ((added.get("author") or {}, parse_time(added.get("created"))) if added is not None
+                      else (raw_fields.get("reporter") or {}, parse_time(raw_fields.get("created"))))
+        if at is not None:
+            signs.append(AckSign(rule=rule, by=_who(author), at=at, source="label"))
+    return signs
+
+
+def _adds_label(item: Mapping[str, Any], label: str) -> bool:
+    if "labels" not in (item.get("fieldId"), item.get("field")):
+        return False
+    return label in str(item.get("toString") or "").split() and label not in str(item.get("fromString") or "").split()
+
+
+def _comment_signs(comments: list[Mapping[str, Any]]) -> list[AckSign]:
+    """``okr-ack: <rule>`` lines of people's comments (okr-sync's marked comments never count)."""
+    signs: list[AckSign] = []
+    for comment in comments:
+        body, at = comment.get("body"), parse_time(comment.get("created"))
+        if not isinstance(body, str) or at is None or marker_key(body) is not None:
+            continue
+        by = _who(comment.get("author") or {})
+        signs += [AckSign(rule=rule, by=by, at=at, source=f"comment:{comment.get('id')}")
+                  for rule in rules_in_comment(body)]
+    return signs
+
+
+def _who(author: Mapping[str, Any]) -> str:
+    """A Jira user's stable identity: the Cloud account id, else the Server user name."""
+    return str(author.get("accountId") or author.get("name") or author.get("key") or "unknown")
+
+
+def _manual(session: JiraSession, home: HomeItem, raw: Mapping[str, Any], manual: JiraField, kr: str,
+            owner: str | None, changelog: Callable[[], list[Mapping[str, Any]]]) -> ManualValue | None:
+    raw_fields = raw.get("fields") or {}
+    value = raw_fields.get(manual.id)
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value.get("value") if isinstance(value, dict) else value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        LOG.warning("jira %s: %s on %s holds %r, not a number; ignored", session.name, manual.name, home.key,
+                    value)
+        return None
+    change = next(((h, item) for h in reversed(changelog()) for item in h.get("items") or []
+                   if item.get("fieldId") == manual.id or item.get("field") == manual.name), None)
+    if change is not None:
+        author, at = change[0].get("author") or {}, parse_time(change[0].get("created"))
+    else:  # set when the issue was created: the reporter typed it
+        author, at = raw_fields.get("reporter") or {}, parse_time(raw_fields.get("created"))
+    if at is None:
+        return None
+    if owner and not _is(author, owner):
+        LOG.warning("jira %s: %s of %s (KR %s) was last changed by someone other than the KR owner; "
+                    "not used as the manual value", session.name, manual.name, home.key, kr)
+        return None
+    name = str(author.get("displayName") or author.get("name") or author.get("accountId") or "unknown")
+    return ManualValue(value=number, author=name, at=at)
+
+
+def _with_changelog(session: JiraSession, home: HomeItem) -> Mapping[str, Any]:
+    """The issue again, with its changelog (to date acknowledgement labels)."""
+    client = session.client()
+    issue = session.call(lambda: client.issue(home.key, fields="labels", expand="changelog"),
+                         subject=f"changelog of KR home issue {home.key}")
+    return issue.raw
+
+
+def _histories(session: JiraSession, home: HomeItem, raw: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    changelog = raw.get("changelog") or {}
+    histories = list(changelog.get("histories") or [])
+    total = int(changelog.get("total") or len(histories))
+    if total > len(histories) and session.cloud:  # Cloud embeds only the first page: read the newest one
+        client = session.client()
+        start = max(0, total - MAX_CHANGELOG)
+        page = session.call(lambda: client._get_json(f"issue/{home.key}/changelog",
+                                                     params={"startAt": start, "maxResults": MAX_CHANGELOG}),
+                            subject=f"changelog of {home.key}")
+        histories = list(page.get("values") or [])
+    return sorted(histories, key=lambda h: parse_time(h.get("created")) or EPOCH)
+
+
+def _is(author: Mapping[str, Any], owner: str) -> bool:
+    wanted = owner.casefold()
+    return any(str(author.get(k) or "").casefold() == wanted
+               for k in ("accountId", "name", "key", "displayName", "emailAddress"))

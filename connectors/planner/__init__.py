@@ -1,0 +1,1 @@
+"""The Microsoft Planner connector (Microsoft Graph)."""

@@ -1,0 +1,118 @@
+"""``okr-sync doctor``: is every configured tracker ready for okr-sync? One table, a fix for each problem.
+
+Per tracker the connector's own ``doctor(spec, homes, people)`` runs (see :mod:`connectors.admin`):
+reachability, credentials, permissions (read-only accounts found without writing), fields, options,
+labels or categories, KR home items, webhook secret, TLS, and the identity of every person mapped to
+that tracker. Nothing is written. Exit code: 0 when no check failed (warnings allowed), 3 otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from okr_sync.cli.app import EXIT_OK, EXIT_TRACKER
+from okr_sync.config.errors import ConfigurationError, SyncError
+from okr_sync.config.models import Settings
+from okr_sync.connectors.admin import Check, fail, warn
+from okr_sync.engine.domain import build_domain
+
+STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
+MARK = {"ok": "ok", "warn": "WARN", "fail": "FAIL"}
+
+
+@dataclass
+class DoctorReport:
+    """Every check of one doctor run, in tracker order."""
+
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[Check]:
+        """Checks that failed."""
+        return [c for c in self.checks if c.level == "fail"]
+
+    @property
+    def warnings(self) -> list[Check]:
+        """Checks that warn."""
+        return [c for c in self.checks if c.level == "warn"]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing failed, 3 otherwise."""
+        return EXIT_TRACKER if self.failures else EXIT_OK
+
+    def summary(self) -> str:
+        """One line: how many checks, failures and warnings."""
+        if not self.failures:
+            head = "all green" if not self.warnings else "no failures"
+        else:
+            head = f"{len(self.failures)} problem(s) to fix"
+        return f"{head}: {len(self.checks)} check(s), {len(self.failures)} failed, {len(self.warnings)} warning(s)"
+
+    def as_json(self) -> dict[str, Any]:
+        """JSON-ready form (``okr-sync doctor --json``)."""
+        return {"ok": not self.failures, "exit_code": self.exit_code,
+                "checks": [c.as_dict() for c in self.checks]}
+
+
+def identities(settings: Settings, tracker: str) -> dict[str, str]:
+    """Person id → their identity on ``tracker`` (people mapped to it only)."""
+    return {p.id: p.identities[tracker] for p in settings.people if tracker in p.identities}
+
+
+def run_doctor(settings: Settings, *, only: set[str] | None = None,
+               connect: Callable[[str, Any], Any] | None = None) -> DoctorReport:
+    """Run every tracker's checks (``only`` restricts to tracker names). Never raises for tracker trouble."""
+    from okr_sync.connectors.registry import connector_class
+
+    domain = build_domain(settings)
+    homes = domain.homes()
+    report = DoctorReport()
+    for name, tracker in settings.trackers.items():
+        if only is not None and name not in only:
+            continue
+        try:
+            connector = (connect or (lambda n, t: connector_class(t.kind)(n, t)))(name, tracker)
+        except ConfigurationError as exc:
+            report.checks.append(fail(name, "connector", exc.message, "install the connector's extra, e.g. "
+                                                                      f"pip install 'okr-sync[{tracker.kind}]'"))
+            continue
+        try:
+            report.checks += _tracker_checks(connector, name, domain.pull_spec(name), homes,
+                                             identities(settings, name))
+        finally:
+            connector.close()
+    return report
+
+
+def _tracker_checks(connector: Any, name: str, spec: Any, homes: Mapping[str, Any],
+                    people: Mapping[str, str]) -> list[Check]:
+    from okr_sync.connectors.admin import admin_of
+
+    admin = admin_of(connector)
+    if admin is None:
+        return [warn(name, "doctor", f"the {connector.kind} connector has no doctor checks yet",
+                     "run okr-sync plan and read its problems instead")]
+    try:
+        return list(admin.doctor(spec, homes, people))
+    except SyncError as exc:  # a connector bug or an unexpected answer must not hide other trackers
+        return [fail(name, "doctor", exc.message, "fix the problem named and run okr-sync doctor again")]
+
+
+def doctor_table(report: DoctorReport) -> Any:
+    """A rich table: tracker, check, result, detail, fix."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="okr-sync doctor", show_lines=False, expand=True)
+    table.add_column("tracker", no_wrap=True)
+    table.add_column("check", overflow="fold")
+    table.add_column("", no_wrap=True)
+    table.add_column("detail", overflow="fold", ratio=3)
+    table.add_column("fix", overflow="fold", ratio=3)
+    for check in report.checks:
+        table.add_row(check.tracker, check.topic, Text(MARK[check.level], style=STYLE[check.level]),
+                      Text(check.detail), Text(check.fix))
+    return table

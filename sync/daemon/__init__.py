@@ -1,0 +1,1 @@
+"""``okr-sync run``: the daemon — schedule, webhooks, health, metrics, logs, replicas."""

@@ -1,0 +1,1 @@
+"""The sync engine: one cycle (pull → store → compute → diff → push) and what it needs."""

@@ -1,0 +1,211 @@
+"""People across trackers: resolving assignees to the directory, each owner's weekly action plan, the
+per-owner companion findings, and ``okr-sync people import`` proposals (matched by e-mail)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+
+import yaml
+
+from okr_sync.config.models import Settings
+from okr_sync.config.people import Person
+from okr_sync.engine.domain import Domain
+from okr_sync.mapping import (
+    Finding,
+    WeekExecution,
+    WorkItem,
+    owners_without_plan,
+    planned_vs_executed,
+    unlinked_team_work,
+    week_bounds,
+)
+from okr_sync.mapping.execution import is_planned_for
+
+
+class Directory:
+    """Looks people up by id, or by a tracker identity, display name or e-mail (case-insensitive)."""
+
+    def __init__(self, people: Iterable[Person]) -> None:
+        self.people = {p.id: p for p in people}
+        self._by_identity: dict[tuple[str, str], Person] = {}
+        self._by_name: dict[str, Person] = {}
+        for person in self.people.values():
+            for tracker, identity in person.identities.items():
+                self._by_identity[(tracker, identity.strip().lower())] = person
+            for alias in (person.id, person.name, person.email):
+                if alias:
+                    self._by_name.setdefault(alias.strip().lower(), person)
+
+    def resolve(self, tracker: str, identity: str | None) -> Person | None:
+        """The person behind a tracker-native identity (accountId, username, display name, e-mail)."""
+        if not identity:
+            return None
+        key = identity.strip().lower()
+        return self._by_identity.get((tracker, key)) or self._by_name.get(key)
+
+    def display(self, tracker: str, identity: str | None) -> str:
+        """A person's name when known, else the identity itself, else ``unassigned``."""
+        person = self.resolve(tracker, identity)
+        return person.name if person is not None else (identity or "unassigned")
+
+
+@dataclass
+class KrWeekPlan:
+    """One KR's part of an owner's week: items per assignee and planned vs executed."""
+
+    kr_id: str
+    title: str
+    by_assignee: dict[str, list[WorkItem]] = field(default_factory=dict)
+    execution: WeekExecution | None = None
+
+
+@dataclass
+class WeeklyPlan:
+    """An owner's weekly action plan across every tracker."""
+
+    owner: str
+    owner_name: str
+    week: str
+    key_results: list[KrWeekPlan]
+
+    @property
+    def trackers(self) -> set[str]:
+        """Trackers the plan's items live in."""
+        return {i.tracker for kr in self.key_results for items in kr.by_assignee.values() for i in items}
+
+
+def weekly_plan(owner: str, week: str, domain: Domain, settings: Settings,
+                items_by_kr: dict[str, list[WorkItem]]) -> WeeklyPlan:
+    """Items planned for ``week`` on the KRs ``owner`` owns, grouped by KR and assignee."""
+    directory = Directory(settings.people)
+    monday, sunday = week_bounds(week)
+    plans = []
+    for kr in domain.key_results.values():
+        if kr.owner != owner:
+            continue
+        items = items_by_kr.get(kr.id, [])
+        planned = [i for i in items if is_planned_for(i, week, monday, sunday)]
+        grouped: dict[str, list[WorkItem]] = defaultdict(list)
+        for item in sorted(planned, key=lambda i: (i.tracker, i.key)):
+            grouped[directory.display(item.tracker, item.assignee)].append(item)
+        plans.append(KrWeekPlan(kr.id, kr.title, dict(sorted(grouped.items())), planned_vs_executed(items, week)))
+    person = directory.people.get(owner)
+    return WeeklyPlan(owner, person.name if person else owner, week, plans)
+
+
+def owners(domain: Domain) -> Sequence[str]:
+    """Every KR owner, in order of first appearance."""
+    return list(dict.fromkeys(kr.owner for kr in domain.key_results.values() if kr.owner))
+
+
+# -- okr-sync people import ----------------------------------------------------------------------------
+
+
+@dataclass
+class ImportProposal:
+    """What ``okr-sync people import`` proposes for one tracker; nothing here is applied."""
+
+    tracker: str
+    read: int = 0
+    already_mapped: int = 0
+    missing_identities: list[dict[str, object]] = field(default_factory=list)
+    new_people: list[dict[str, object]] = field(default_factory=list)
+    conflicts: list[dict[str, object]] = field(default_factory=list)
+    without_email: list[dict[str, object]] = field(default_factory=list)
+
+
+def propose_import(tracker: str, people: Sequence[Person], users: Iterable[dict[str, object]]) -> ImportProposal:
+    """Match a tracker's users (``{"identity", "name", "email"}``) to the directory by e-mail.
+
+    A user whose e-mail (case-insensitive) is a person's gets proposed as that person's identity on
+    ``tracker`` when they have none (a different one is a conflict, left to a person). A user no person
+    has is a proposed new entry with an id from the e-mail's local part. Users without a visible e-mail
+    and not already mapped are listed so that someone can map them by hand.
+    """
+    out = ImportProposal(tracker)
+    by_email = {p.email.strip().lower(): p for p in people if p.email}
+    mapped = {(p.identities.get(tracker) or "").strip().lower() for p in people} - {""}
+    taken = {p.id for p in people}
+    for user in users:
+        out.read += 1
+        identity, name = str(user.get("identity") or ""), str(user.get("name") or "")
+        email = str(user.get("email") or "").strip()
+        person = by_email.get(email.lower()) if email else None
+        if person is not None:
+            have = (person.identities.get(tracker) or "").strip()
+            if not have:
+                out.missing_identities.append({"id": person.id, "identities": {tracker: identity}})
+            elif have.lower() == identity.lower():
+                out.already_mapped += 1
+            else:
+                out.conflicts.append({"id": person.id, "configured": have, "found": identity, "name": name})
+        elif identity.lower() in mapped:
+            out.already_mapped += 1
+        elif email:
+            new_id = _new_id(email, taken)
+            taken.add(new_id)
+            out.new_people.append({"id": new_id, "name": name or new_id, "department": None, "email": email,
+                                   "identities": {tracker: identity}})
+        else:
+            out.without_email.append({"identity": identity, "name": name})
+    return out
+
+
+def _new_id(email: str, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9._-]+", "-", email.partition("@")[0].lower()).strip("-.") or "person"
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+def import_yaml(proposal: ImportProposal) -> str:
+    """The proposal as YAML to review and paste into ``people:`` (or the ``people_file``)."""
+    p = proposal
+    head = (f"# okr-sync people import --from {p.tracker}: {p.read} user(s) read; {p.already_mapped} already "
+            f"mapped, {len(p.missing_identities)} identity(ies) missing on existing people, {len(p.new_people)} "
+            f"new, {len(p.conflicts)} conflict(s), {len(p.without_email)} without a visible e-mail.\n"
+            "# Nothing was changed. Review, then copy what you want into people: (or the people_file).\n")
+    sections = [
+        ("missing_identities", "Add these identities to the existing people of the same id:", p.missing_identities),
+        ("new_people", "Users no person has (matched by e-mail): set department and check the id:", p.new_people),
+        ("conflicts", "Same e-mail, another identity configured: decide which is right:", p.conflicts),
+        ("without_email", "No e-mail visible to okr-sync's account: map them by hand if they own KRs:",
+         p.without_email),
+    ]
+    body = "".join(f"\n# {note}\n" + yaml.safe_dump({key: rows}, sort_keys=False, allow_unicode=True,
+                                                     default_flow_style=False)
+                   for key, note, rows in sections)
+    return head + body
+
+
+# -- companion findings per owner ------------------------------------------------------------------------
+
+
+def owner_findings(domain: Domain, settings: Settings, items: Sequence[WorkItem],
+                   items_by_kr: Mapping[str, Sequence[WorkItem]], *, now: datetime,
+                   finished: Collection[str] = ()) -> dict[str, list[Finding]]:
+    """Owner id → the per-owner companion findings (no plan next week on any KR; team work linked to no
+    KR), with assignees resolved through the people directory."""
+    directory = Directory(settings.people)
+
+    def resolve(tracker: str, identity: str) -> str | None:
+        person = directory.resolve(tracker, identity)
+        return person.id if person is not None else None
+
+    krs = list(domain.key_results.values())
+    ends = {kr_id: domain.cycles[cycle].end for kr_id, cycle in domain.kr_cycle.items() if cycle in domain.cycles}
+    found: dict[str, list[Finding]] = {}
+    for finding in (*owners_without_plan(krs, items_by_kr, now=now, cycle_ends=ends, finished=finished),
+                    *unlinked_team_work(krs, items_by_kr, items, resolve=resolve, homes=domain.homes().values())):
+        found.setdefault(finding.subject, []).append(finding)
+    return found
+
+
+def week_eve(week: str) -> datetime:
+    """Noon UTC on the Sunday before ``week``: the moment for which ``week`` is "next week"."""
+    return datetime.combine(week_bounds(week)[0] - timedelta(days=1), time(12), UTC)

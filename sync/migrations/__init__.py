@@ -1,1 +1,0 @@
-"""Alembic migrations of the state store (run programmatically by ``sync.store_engine.migrate``)."""

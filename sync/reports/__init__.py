@@ -1,0 +1,1 @@
+"""What managers read outside the trackers: the report."""

@@ -1,0 +1,1 @@
+"""The state store: what okr-sync remembers between cycles (SQLite or PostgreSQL)."""
