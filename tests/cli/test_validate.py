@@ -1,4 +1,4 @@
-"""`okr-sync validate` on the shared example and on broken inputs (issue 3, acceptance 2)."""
+"""`okr-sync validate` on the admin example (examples/okr-sync.yaml, a contract) and on broken inputs (issue 3)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from okr_sync.cli.main import app
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "shared" / "examples" / "okr-sync.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "okr-sync.yaml"
 ENV = {"JIRA_TOKEN": "t1", "JIRA_WEBHOOK_SECRET": "t2", "GITLAB_TOKEN": "t3", "GITLAB_WEBHOOK_SECRET": "t4",
        "PLANNER_CLIENT_SECRET": "t5"}
 
@@ -25,14 +25,14 @@ def env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OKRSYNC_CONFIG", raising=False)
 
 
-def test_shared_example_is_valid(env: None) -> None:
+def test_admin_example_is_valid(env: None) -> None:
     result = CliRunner().invoke(app, ["validate", "--config", str(EXAMPLE)])
     assert result.exit_code == 0, result.output
     assert "valid — 3 tracker(s) (jira, gitlab, planner), 1 cycle(s), 2 objective(s), 5 KR(s), 1 warning(s)" in result.output
     assert "OBJ1-KR3 is a deliverable" in result.output
 
 
-def test_shared_example_json_summary(env: None) -> None:
+def test_admin_example_json_summary(env: None) -> None:
     result = CliRunner().invoke(app, ["validate", "--config", str(EXAMPLE), "--json"])
     data = json.loads(result.stdout)
     assert data["summary"] == {"trackers": {"jira": "jira", "gitlab": "gitlab", "planner": "planner"},

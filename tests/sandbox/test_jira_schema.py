@@ -1,4 +1,4 @@
-"""Jira emulator answers validate against Atlassian's OpenAPI description (``../shared/specs``).
+"""Jira emulator answers validate against Atlassian's OpenAPI description (``specs/``, vendored).
 
 The spec is OpenAPI 3.0 for REST v3; its component schemas are used as JSON Schema (draft 4) after
 turning ``nullable: true`` into "or null". Differences handled on purpose:
@@ -26,7 +26,7 @@ import pytest
 from okr_sync.sandbox.server import Sandbox
 from tests.sandbox.jira_support import raw, start_sandbox
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "specs" / "jira-cloud-platform-v3.openapi.json"
+SPEC = Path(__file__).resolve().parents[2] / "specs" / "jira-cloud-platform-v3.openapi.json"
 
 
 def _nullable(node: Any) -> Any:
