@@ -21,7 +21,11 @@ from bench.harness import ROOT, SandboxProcess
 from okr_sync.cli.demo import demo_config_path, demo_environment
 
 OKR_SYNC = str(Path(sys.executable).parent / "okr-sync")
-CONNECTORS = ("okr_sync.connectors.jira.connector", "okr_sync.connectors.gitlab.connector", "okr_sync.connectors.planner.connector")
+CONNECTORS = (
+    "okr_sync.connectors.jira.connector",
+    "okr_sync.connectors.gitlab.connector",
+    "okr_sync.connectors.planner.connector",
+)
 
 
 def median_wall(argv: list[str], *, repeat: int, env: dict[str, str] | None = None) -> dict[str, Any]:

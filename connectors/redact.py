@@ -7,7 +7,9 @@ from collections.abc import Iterable
 
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
 _QUERY_SECRETS = re.compile(r"(?i)([?&](?:private_token|access_token|token|client_secret|code|sig)=)[^&\s#]+")
-_AUTH_HEADER = re.compile(r"(?i)((?:authorization|private-token|x-gitlab-token|x-hub-signature)\s*[:=]\s*)(\S+(?: \S+)?)")
+_AUTH_HEADER = re.compile(
+    r"(?i)((?:authorization|private-token|x-gitlab-token|x-hub-signature)\s*[:=]\s*)(\S+(?: \S+)?)"
+)
 MASK = "***"
 
 

@@ -3,10 +3,10 @@
 ``JiraConnector(name, settings, *, sleep=time.sleep)`` connects lazily: the first call reads
 ``serverInfo`` (deployment type when ``deployment: auto``) and ``/field`` (names → ids, once). Pieces:
 :mod:`okr_sync.connectors.jira.session` (client, request counting, the one retry layer, error classification),
-:mod:`okr_sync.connectors.jira.fields` (name-or-id fields), :mod:`okr_sync.connectors.jira.items` (link rules → WorkItem),
-:mod:`okr_sync.connectors.jira.pull` (watermark, JQL window, paging), :mod:`okr_sync.connectors.jira.homes` and
-:mod:`okr_sync.connectors.jira.writeback` (home state, diff, write-back), :mod:`okr_sync.connectors.jira.discover` (KRs
-defined as Jira issues). Field writes of one issue go in one PUT (each PUT notifies watchers and fires
+:mod:`okr_sync.connectors.jira.fields` (name-or-id fields), :mod:`okr_sync.connectors.jira.items` (link rules →
+WorkItem), :mod:`okr_sync.connectors.jira.pull` (watermark, JQL window, paging), :mod:`okr_sync.connectors.jira.homes`
+and :mod:`okr_sync.connectors.jira.writeback` (home state, diff, write-back), :mod:`okr_sync.connectors.jira.discover`
+(KRs defined as Jira issues). Field writes of one issue go in one PUT (each PUT notifies watchers and fires
 webhooks), so HTTP writes can be fewer than :class:`Write` objects. Webhooks: ``jira:issue_*`` deliveries,
 ``X-Hub-Signature: sha256=<hex HMAC of the body>`` checked when ``webhook_secret`` is set.
 """
@@ -117,7 +117,7 @@ class JiraConnector:
         mark = Watermark() if full else Watermark.decode(since)
         self._remember_site(mark.site)
         reader = ItemReader.build(self.name, self.session.base_url, self.settings, self.catalogue(),
-                                  spec.kr_homes, spec.number_fields)
+                                  spec.kr_homes, spec.number_fields, spec.kr_ids)
         zone = self.session.time_zone() if mark.since is not None else "UTC"
         jql = window_jql(self.settings.scope.jql, mark.since, self.settings.overlap, zone)
         items, delivered = {}, []

@@ -13,7 +13,8 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.cycles = Counter("okr_sync_cycles", "Sync cycles by tracker and outcome", ["tracker", "outcome"], registry=r)
+        self.cycles = Counter("okr_sync_cycles", "Sync cycles by tracker and outcome", ["tracker", "outcome"],
+                              registry=r)
         self.duration = Histogram("okr_sync_cycle_duration_seconds", "Duration of a sync cycle", registry=r,
                                   buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300))
         self.calls = Counter("okr_sync_api_calls", "Tracker API requests", ["tracker"], registry=r)

@@ -51,7 +51,8 @@ def main(argv: list[str]) -> int:
         [sys.executable, "-m", "mypy", "-p", "okr_sync", *argv], env=env, capture_output=True, text=True, check=False
     )
     mapping = package_dirs(root)
-    prefixes = sorted(((f"{TREE}/{n.replace('.', '/')}/", f"{d}/") for n, d in mapping.items()), key=lambda p: -len(p[0]))
+    prefixes = sorted(((f"{TREE}/{n.replace('.', '/')}/", f"{d}/") for n, d in mapping.items()),
+                      key=lambda p: -len(p[0]))
     for line in (done.stdout + done.stderr).splitlines():
         for built, real in prefixes:
             if line.startswith(built):

@@ -343,7 +343,8 @@ class Engine:
             else:
                 failed.add(result.write.home)
                 message = str(result.error) if result.error else "write failed"
-                outcome.problems.append(f"{result.write.home.key}: {result.write.target}: {redact(message, self.secrets)}")
+                outcome.problems.append(
+                    f"{result.write.home.key}: {result.write.target}: {redact(message, self.secrets)}")
                 if result.error is not None and result.error.disposition == "auth":
                     outcome.error = result.error
         return failed

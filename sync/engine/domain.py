@@ -119,7 +119,8 @@ def build_domain(settings: Settings) -> Domain:
                 sources[kr.id] = source_tracker
             key_results[kr.id] = KeyResult(
                 id=kr.id, title=kr.title, objective_ids=(objective.id, *kr.objectives), owner=kr.owner,
-                department=kr.department or _department(settings, kr.owner), kind=KrKind(kr.kind), measure=measure, weight=kr.weight,
+                department=kr.department or _department(settings, kr.owner), kind=KrKind(kr.kind), measure=measure,
+                weight=kr.weight,
                 home=home_item(kr.home, settings), confidence=kr.confidence,
             )
             kr_cycle[kr.id] = objective.cycle

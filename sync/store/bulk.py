@@ -88,7 +88,7 @@ class BulkReads:
 
 
 class AcknowledgedView:
-    """Answers ``acknowledged(subject)`` from a bulk read (for :func:`okr_sync.engine.acks.acknowledged_fingerprints`)."""
+    """Answers ``acknowledged(subject)`` from a bulk read (for ``okr_sync.engine.acks.acknowledged_fingerprints``)."""
 
     def __init__(self, found: dict[str, set[str]]) -> None:
         self.found = found

@@ -28,7 +28,8 @@ def env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_admin_example_is_valid(env: None) -> None:
     result = CliRunner().invoke(app, ["validate", "--config", str(EXAMPLE)])
     assert result.exit_code == 0, result.output
-    assert "valid — 3 tracker(s) (jira, gitlab, planner), 1 cycle(s), 2 objective(s), 5 KR(s), 1 warning(s)" in result.output
+    assert ("valid — 3 tracker(s) (jira, gitlab, planner), 1 cycle(s), 2 objective(s), 5 KR(s), 1 warning(s)"
+            in result.output)
     assert "OBJ1-KR3 is a deliverable" in result.output
 
 

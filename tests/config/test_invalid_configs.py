@@ -45,8 +45,9 @@ CASES = [
      "pattern 'kr:OBJ' has no {kr} placeholder; write where the KR id goes, e.g. 'kr:OBJ{kr}'"),
     ("link-key-typo", '      - label: "kr:{kr}"', '      - lable: "kr:{kr}"', "trackers.jira.link.0.lable", 18,
      "unknown key 'lable'; did you mean 'label'?"),
-    ("link-rule-wrong-tracker", '      - bucket: "{kr}"', '      - field: "Key Result"', "trackers.planner.link.0.field",
-     43, "link rule 'field' does not exist for planner; use one of bucket, category, title_prefix"),
+    ("link-rule-wrong-tracker", '      - bucket: "{kr}"', '      - field: "Key Result"',
+     "trackers.planner.link.0.field", 43,
+     "link rule 'field' does not exist for planner; use one of bucket, category, title_prefix"),
     ("link-rule-two-keys", '      - label: "kr::{kr}"', '      - {label: "kr::{kr}", title_prefix: "[{kr}]"}',
      "trackers.gitlab.link.0", 32, "a link rule needs exactly one of: label, field, children_of_home, issue_link, "
      "title_prefix, bucket, category (got 2)"),
@@ -57,8 +58,9 @@ CASES = [
      "trackers.jira.write.fields.progres", 21, "unknown key 'progres'; did you mean 'progress'?"),
     ("gitlab-scope-empty", "      projects: [transparency/portal]", "      projects: []", "trackers.gitlab.scope", 29,
      "name at least one project or group"),
-    ("gitlab-timeout-negative", "    url: https://gitlab.example.gov", "    url: https://gitlab.example.gov\n    timeout: -1",
-     "trackers.gitlab.timeout", 26, "Input should be greater than 0"),
+    ("gitlab-timeout-negative", "    url: https://gitlab.example.gov",
+     "    url: https://gitlab.example.gov\n    timeout: -1", "trackers.gitlab.timeout", 26,
+     "Input should be greater than 0"),
     ("unset-variable", "      token: gitlab-secret-token-789", "      token: ${GITLAB_TOKEN_UNSET}",
      "trackers.gitlab.auth.token", 28,
      "environment variable GITLAB_TOKEN_UNSET is not set; export GITLAB_TOKEN_UNSET or write the value in the file"),
@@ -169,7 +171,8 @@ def test_there_are_at_least_forty_cases_with_unique_ids() -> None:
 
 
 def test_status_options_merge_over_the_defaults() -> None:
-    text = BASE.replace("        progress: OKR Progress", "        progress: OKR Progress\n      status_options: {at_risk: Watch}")
+    text = BASE.replace("        progress: OKR Progress",
+                        "        progress: OKR Progress\n      status_options: {at_risk: Watch}")
     options = load_text(text, environ={}).settings.trackers["jira"].write.status_options  # type: ignore[union-attr]
     assert options == {"not_started": "Not started", "on_track": "On track", "at_risk": "Watch",
                        "off_track": "Off track", "done": "Done"}

@@ -40,13 +40,14 @@ def test_unknown_owner_gets_did_you_mean() -> None:
 
 def test_duplicate_identity_is_an_error() -> None:
     text = BASE + PEOPLE.replace('identities: {gitlab: ana.costa}', 'identities: {gitlab: Maria.Souza}')
-    assert ("people.2.identities.gitlab",
-            "identity 'Maria.Souza' on gitlab is already maria's; one identity belongs to one person") in _problems(text)
+    problem = "identity 'Maria.Souza' on gitlab is already maria's; one identity belongs to one person"
+    assert ("people.2.identities.gitlab", problem) in _problems(text)
 
 
 def test_identity_on_unknown_tracker() -> None:
     text = BASE + PEOPLE.replace("identities: {gitlab: ana.costa}", "identities: {youtrack: ana}")
-    assert ("people.2.identities.youtrack", "unknown tracker 'youtrack'; known: jira, gitlab, planner") in _problems(text)
+    problem = "unknown tracker 'youtrack'; known: jira, gitlab, planner"
+    assert ("people.2.identities.youtrack", problem) in _problems(text)
 
 
 def test_person_without_department_on_cross_sector_objective() -> None:

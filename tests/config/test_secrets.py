@@ -36,7 +36,8 @@ def test_secrets_are_hidden_in_repr_str_and_dumps() -> None:
     [
         ("      token: jira-secret-token-123", "      token: [jira-secret-token-123]"),
         ("    webhook_secret: jira-hook-secret-456", "    webhook_secret: {value: jira-hook-secret-456}"),
-        ("      client_secret: planner-secret-abc", "      client_secret: planner-secret-abc\n      secret: gitlab-secret-token-789"),
+        ("      client_secret: planner-secret-abc",
+         "      client_secret: planner-secret-abc\n      secret: gitlab-secret-token-789"),
         ("    kind: jira", "    kind: jira-secret-token-123x"),
     ],
     ids=["token-wrong-type", "secret-as-mapping", "secret-under-unknown-key", "secret-like-tag"],

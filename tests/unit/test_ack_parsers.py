@@ -12,7 +12,8 @@ from okr_sync.mapping import ACK_LABEL_PREFIX, RULES, checkin_marker, rule_from_
 
 
 def test_sync_acks_re_exports_the_mapping_parsers() -> None:
-    assert okr_sync.engine.acks.rule_from_label is rule_from_label and okr_sync.engine.acks.rules_in_comment is rules_in_comment
+    assert okr_sync.engine.acks.rule_from_label is rule_from_label
+    assert okr_sync.engine.acks.rules_in_comment is rules_in_comment
     assert okr_sync.engine.acks.LABEL_PREFIX == ACK_LABEL_PREFIX == "okr-ack:"
 
 
