@@ -55,7 +55,7 @@ def upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], ke
 
 
 _PG_TYPES = {"blocked": "boolean", "due": "date", "points": "float8", "estimate": "float8",
-             "updated": "timestamptz", "completed": "timestamptz"}
+             "updated": "timestamptz", "completed": "timestamptz", "marked_at": "timestamptz"}
 
 
 def _pg_bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> None:

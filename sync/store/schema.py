@@ -169,6 +169,16 @@ cycle_outcomes = Table(
     Index("ix_cycle_outcomes_tracker_finished", "tracker", "finished"),
 )
 
+pending_homes = Table(
+    "pending_homes",
+    metadata,
+    Column("tracker", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("marked_at", UtcDateTime, nullable=False),  # when a committed pull last saw the home change
+    PrimaryKeyConstraint("tracker", "key"),
+)
+"""Home items a committed pull saw change and no cycle has read and reconciled yet (see engine.cycle)."""
+
 acknowledgements = Table(
     "acknowledgements",
     metadata,

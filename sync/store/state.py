@@ -1,7 +1,8 @@
 """The state store: everything okr-sync remembers between cycles, behind one small interface.
 
 Work items and their KR links, pull watermarks, manual values with provenance, KR progress history,
-write markers (what okr-sync last wrote on a home item), ETags, cycle outcomes and acknowledgements of
+write markers (what okr-sync last wrote on a home item), pending home items (seen changed by a committed
+pull, not yet read and reconciled), ETags, cycle outcomes and acknowledgements of
 companion findings. No secrets are stored. SQLite by default (one process, threads welcome);
 PostgreSQL for several replicas. Each method documents its contract; times go in aware, come out UTC.
 """
@@ -9,7 +10,7 @@ PostgreSQL for several replicas. Each method documents its contract; times go in
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,7 @@ from okr_sync.store.schema import (
     cycle_outcomes,
     etags,
     manual_values,
+    pending_homes,
     progress_points,
     watermarks,
     written_markers,
@@ -117,20 +119,51 @@ class StateStore(BulkReads):
     # -- work items and watermarks -------------------------------------------------------------------
 
     def commit_pull(self, tracker: str, items: Sequence[WorkItem], watermark: str | None, *,
-                    full: bool = False) -> set[str]:
+                    full: bool = False, homes: Collection[str] = ()) -> set[str]:
         """Store one pull of ``tracker`` and its watermark in ONE transaction; returns affected KR ids.
 
         Items are upserted by (tracker, key) and their KR links replaced. A KR is affected when an item
         linked to it (before or after) changed content; unchanged items do not count. With ``full``,
         stored items of ``tracker`` missing from ``items`` are deleted and their KRs are affected.
-        ``watermark`` None leaves the stored watermark as it is.
+        ``watermark`` None leaves the stored watermark as it is. Pulled items whose key is in ``homes``
+        (the tracker's KR and objective home items) become *pending* in the same transaction: the
+        watermark never moves past a home edit that is not also remembered (see :meth:`pending_homes`).
         """
         with self._write() as conn:
             affected = apply_pull(conn, tracker, items, full=full)
+            wanted = set(homes)
+            marked = self._clock()
+            pending = [{"tracker": tracker, "key": key, "marked_at": marked}
+                       for key in dict.fromkeys(item.key for item in items) if key in wanted]
+            upsert(conn, pending_homes, pending, ("tracker", "key"))
             if watermark is not None:
                 upsert(conn, watermarks, [{"tracker": tracker, "value": watermark,
-                                           "committed_at": self._clock()}], ("tracker",))
+                                           "committed_at": marked}], ("tracker",))
         return affected
+
+    def pending_homes(self, trackers: Iterable[str] | None = None) -> dict[tuple[str, str], datetime]:
+        """Home items a committed pull saw change that no cycle has settled yet: (tracker, key) → when
+        they were last marked (all trackers, or those in ``trackers``)."""
+        query = select(pending_homes.c.tracker, pending_homes.c.key, pending_homes.c.marked_at)
+        if trackers is not None:
+            query = query.where(pending_homes.c.tracker.in_(sorted(set(trackers))))
+        with self._read() as conn:
+            return {(tracker, key): at for tracker, key, at in conn.execute(query)}
+
+    def settle_homes(self, settled: Mapping[tuple[str, str], datetime]) -> int:
+        """Forget pending homes that were read and reconciled (written, or found equal); returns how many.
+
+        Each entry carries the ``marked_at`` read from :meth:`pending_homes` before the home was read: a
+        home marked again since (a newer pull saw it change) stays pending.
+        """
+        removed = 0
+        with self._write() as conn:
+            for (tracker, key), marked in settled.items():
+                _aware(marked, f"pending mark of {tracker} {key}")
+                removed += conn.execute(delete(pending_homes).where(
+                    pending_homes.c.tracker == tracker, pending_homes.c.key == key,
+                    pending_homes.c.marked_at <= marked)).rowcount
+        return removed
 
     def watermark(self, tracker: str) -> str | None:
         """The watermark committed with ``tracker``'s last pull (None before the first)."""

@@ -17,7 +17,8 @@ from okr_sync.store.state import StateStore
 from tests.store.factories import item
 
 TABLES = {"work_items", "item_kr_links", "watermarks", "manual_values", "progress_points", "written_markers",
-          "etags", "cycle_outcomes", "acknowledgements", "alembic_version"}
+          "etags", "cycle_outcomes", "acknowledgements", "pending_homes", "alembic_version"}
+HEAD = "0002_pending_homes"
 
 
 def test_open_migrates_an_empty_database_to_head(store_url: str) -> None:
@@ -27,7 +28,7 @@ def test_open_migrates_an_empty_database_to_head(store_url: str) -> None:
         with store.engine.connect() as conn:
             assert inspect(conn).get_table_names() == []
         store.migrate()
-        assert store.revision() == store_engine.head_revision() == "0001_initial"
+        assert store.revision() == store_engine.head_revision() == HEAD
         with store.engine.connect() as conn:
             assert set(inspect(conn).get_table_names()) == TABLES
     finally:
@@ -39,7 +40,7 @@ def test_migrating_again_changes_nothing_and_keeps_data(store_url: str) -> None:
         store.commit_pull("jira", [item("A-1", "KR1")], "w1")
     with StateStore.open(store_url) as again:
         again.migrate()
-        assert again.revision() == "0001_initial"
+        assert again.revision() == HEAD
         assert again.items() == [item("A-1", "KR1")]
         assert again.watermark("jira") == "w1"
 
@@ -107,6 +108,23 @@ def test_downgrade_to_base_and_up_again(store_url: str) -> None:
             assert set(inspect(conn).get_table_names()) == {"alembic_version"}
         assert store.revision() is None
         store.migrate()
-        assert store.revision() == "0001_initial"
+        assert store.revision() == HEAD
         store.commit_pull("jira", [item("A-1")], "w1")
         assert store.watermark("jira") == "w1"
+
+
+def test_upgrading_a_first_revision_store_keeps_its_data_and_adds_pending_homes(store_url: str) -> None:
+    """A store created by an older okr-sync (revision 0001) gains ``pending_homes`` and loses nothing."""
+    store = StateStore(store_url)
+    try:
+        store_engine.migrate(store.engine, "0001_initial")
+        store.commit_pull("jira", [item("A-1", "KR1")], "w1")  # no homes: writes no pending row
+        assert store.revision() == "0001_initial"
+        store.migrate()
+        assert store.revision() == HEAD
+        assert store.items() == [item("A-1", "KR1")] and store.watermark("jira") == "w1"
+        assert store.pending_homes() == {}
+        store.commit_pull("jira", [item("A-1", "KR1")], "w2", homes={"A-1"})
+        assert set(store.pending_homes()) == {("jira", "A-1")}
+    finally:
+        store.close()
