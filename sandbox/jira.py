@@ -10,10 +10,20 @@ Behaviour worth knowing (see also :mod:`sandbox.jira_fixture` for the fixture fo
   field contexts/options, and shows users by ``accountId``. ``Server`` serves ``/search``
   (``startAt``/``maxResults`` capped at 1000 and echoed/``total``; ``/search/jql`` is 404) and shows
   users by ``name``/``key``.
-- **Auth.** Basic (``user``-name or e-mail + token) or ``Authorization: Bearer <token>``. No
+- **Auth.** Basic (``user``-name or e-mail + token) or ``Authorization: Bearer <token>`` (Server only:
+  a Data Center personal access token; Cloud refuses Bearer API tokens with its 401, as Cloud API
+  tokens are Basic ``e-mail:token``). No
   credentials: only ``serverInfo`` answers (as on a real site), everything else 401 in Jira's shape
   (Cloud adds ``WWW-Authenticate``, Server ``X-Seraph-LoginReason``); wrong credentials: 401 always.
   A ``read_only`` user gets 403 on every write.
+- **Comments.** Cloud stores bodies as documents (ADF) and REST v2 shows them converted back to wiki
+  markup, anchors gone and escapes normalised (:mod:`sandbox.jira_adf`); v3 shows the document.
+  Bodies over 32,767 characters are refused. Comment properties on both deployments
+  (:mod:`sandbox.jira_comments`).
+- **Users.** Cloud hides ``emailAddress`` unless the profile shows it (``email_visible``);
+  ``/users/search`` pages are filtered after paging (short pages before the end) and overlap by one.
+  Data Center 10 caps ``/user/search`` at 100 matches and applies ``startAt`` inside those 100
+  (JRASERVER-78520, JRASERVER-78660); older servers cap at 1000.
 - **Time.** Stamps are rendered in the requesting user's ``timeZone``; JQL date literals are read in
   that zone too (``set_time_zone`` changes a user's zone, e.g. the bot's, for tests).
 - **Workflow.** To Do → In Progress → Done, every status reachable from every other by a transition
@@ -41,6 +51,7 @@ from werkzeug.wrappers import Request, Response
 from okr_sync.sandbox.clock import SandboxClock
 from okr_sync.sandbox.jira_api_issues import IssueApi
 from okr_sync.sandbox.jira_api_meta import MetaApi
+from okr_sync.sandbox.jira_comments import CommentPropertyApi
 from okr_sync.sandbox.jira_fixture import build_state
 from okr_sync.sandbox.jira_http import Call
 from okr_sync.sandbox.jira_model import JiraApiError, User
@@ -84,11 +95,17 @@ ROUTES: list[tuple[str, tuple[str, ...], str]] = [
     ("/issue/{issueIdOrKey}/comment/{id}", ("PUT",), "comment_edit"),
     ("/issue/{issueIdOrKey}/comment/{id}", ("DELETE",), "comment_delete"),
     ("/issue/{issueIdOrKey}/changelog", ("GET",), "changelog"),
+    ("/comment/list", ("POST",), "comment_list_by_ids"),
+    ("/comment/{commentId}/properties", ("GET",), "comment_property_keys"),
+    ("/comment/{commentId}/properties/{propertyKey}", ("GET",), "comment_property_get"),
+    ("/comment/{commentId}/properties/{propertyKey}", ("PUT",), "comment_property_set"),
+    ("/comment/{commentId}/properties/{propertyKey}", ("DELETE",), "comment_property_delete"),
     ("/issueLink", ("POST",), "link_create"),
     ("/issueLink/{linkId}", ("GET",), "link_get"),
     ("/issueLink/{linkId}", ("DELETE",), "link_delete"),
 ]
-SEARCH_READS = {"search_server", "search_cloud"}
+SEARCH_READS = {"search_server", "search_cloud", "comment_list_by_ids"}
+"""POST routes that only read (no write permission needed, the clock does not tick)."""
 UNAUTHENTICATED = "You are not authenticated. Authentication required to perform this operation."
 FORBIDDEN = {
     "issue_create": "You do not have permission to create issues in this project.",
@@ -109,7 +126,7 @@ def _url_map() -> Map:
     return Map(rules, strict_slashes=False, merge_slashes=False)
 
 
-class JiraEmulator(IssueApi, MetaApi):
+class JiraEmulator(IssueApi, MetaApi, CommentPropertyApi):
     """A WSGI Jira (Cloud or Server) over a fixture; see the module docstring."""
 
     mount: ClassVar[str] = "/jira"
@@ -192,6 +209,8 @@ class JiraEmulator(IssueApi, MetaApi):
         scheme, _, credentials = header.partition(" ")
         user = None
         if scheme.lower() == "bearer":
+            if self.state.cloud:  # Cloud API tokens are Basic e-mail:token; Bearer is DC PATs and OAuth
+                raise self._unauthorized()
             user = self.state.user_by_token(credentials.strip())
         elif scheme.lower() == "basic":
             try:

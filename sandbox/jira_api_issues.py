@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from okr_sync.sandbox.jira_comments import comment_properties
 from okr_sync.sandbox.jira_edits import apply_edits, record
 from okr_sync.sandbox.jira_http import Call
 from okr_sync.sandbox.jira_model import (
@@ -21,6 +22,9 @@ from okr_sync.sandbox.jira_model import (
     JiraApiError,
 )
 from okr_sync.sandbox.jira_views import parse_field_list, render_issue, wanted_fields
+
+MAX_COMMENT = 32767
+"""Jira's limit on a text field, comments included (``jira.text.field.character.limit``)."""
 
 
 class IssueApi:
@@ -171,9 +175,12 @@ class IssueApi:
     def comment_add(self, call: Call, issueIdOrKey: str) -> Any:
         """``POST /issue/{key}/comment`` → 201 with the comment; the issue's ``updated`` moves."""
         issue = call.state.require_issue(issueIdOrKey)
-        body = _comment_body(call)
+        payload = call.json()
+        body = _comment_body(payload)
+        properties = comment_properties(payload)
         assert call.user is not None
-        comment = Comment(call.state.next_id(), call.user.name, body, call.now, call.now, call.user.name)
+        comment = call.state.new_comment(call.user.name, body, call.now)
+        comment.properties.update(properties)
         issue.comments.append(comment)
         issue.updated = call.now
         return 201, call.render.comment(issue, comment)
@@ -181,9 +188,13 @@ class IssueApi:
     def comment_edit(self, call: Call, issueIdOrKey: str, id: str) -> Any:
         """``PUT /issue/{key}/comment/{id}`` → 200 with the comment."""
         issue, comment = self._comment(call, issueIdOrKey, id)
-        body = _comment_body(call)
+        payload = call.json()
+        body = _comment_body(payload)
+        properties = comment_properties(payload)
         assert call.user is not None
-        comment.body, comment.updated, comment.update_author = body, call.now, call.user.name
+        call.state.set_body(comment, body)
+        comment.properties.update(properties)
+        comment.updated, comment.update_author = call.now, call.user.name
         issue.updated = call.now
         return call.render.comment(issue, comment)
 
@@ -237,8 +248,7 @@ class IssueApi:
                                   "fromString": None, "to": issue.key, "toString": text}])
         if isinstance(body.get("comment"), dict) and body["comment"].get("body"):
             assert call.user is not None
-            source.comments.append(Comment(s.next_id(), call.user.name, str(body["comment"]["body"]),
-                                           call.now, call.now, call.user.name))
+            source.comments.append(s.new_comment(call.user.name, str(body["comment"]["body"]), call.now))
         return 201, None
 
     def link_get(self, call: Call, linkId: str) -> Any:
@@ -259,10 +269,13 @@ class IssueApi:
         return 204, None
 
 
-def _comment_body(call: Call) -> str:
-    body = call.json().get("body")
+def _comment_body(payload: dict[str, Any]) -> str:
+    body = payload.get("body")
     if isinstance(body, dict):
         raise JiraApiError(400, [], {"comment": "REST v2 takes the comment body as plain text, not ADF."})
     if not isinstance(body, str) or not body.strip():
         raise JiraApiError(400, [], {"comment": "Comment body can not be empty!"})
+    if len(body) > MAX_COMMENT:
+        raise JiraApiError(400, [], {"comment": "The entered text is too long. It exceeds the allowed limit of "
+                                                "32,767 characters."})
     return body

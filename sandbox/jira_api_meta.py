@@ -18,7 +18,6 @@ from okr_sync.sandbox.jira_model import CUSTOM_TYPES, CustomField, FieldContext,
 from okr_sync.sandbox.jira_search import IssueQuery
 from okr_sync.sandbox.jira_views import parse_field_list, render_issue, wanted_fields
 
-SERVER_VERSION = ("9.12.15", [9, 12, 15], 9120015)
 CLOUD_VERSION = ("1001.0.0-SNAPSHOT", [1001, 0, 0], 100282)
 PERMISSIONS = {
     "BROWSE_PROJECTS": ("10", "Browse Projects", "Ability to browse projects and the issues within them."),
@@ -40,7 +39,7 @@ class MetaApi:
 
     def server_info(self, call: Call) -> Any:
         """``GET /serverInfo`` (anonymous allowed, like the real one)."""
-        version, numbers, build = CLOUD_VERSION if call.cloud else SERVER_VERSION
+        version, numbers, build = CLOUD_VERSION if call.cloud else _server_version(call.state.version)
         return {"baseUrl": call.render.base, "version": version, "versionNumbers": numbers,
                 "deploymentType": call.state.deployment, "buildNumber": build,
                 "buildDate": "2026-01-01T00:00:00.000+0000", "serverTime": call.render.time(call.now),
@@ -58,17 +57,34 @@ class MetaApi:
             raise JiraApiError(400, "One of 'query' or 'username' must be given." if not call.cloud
                                else "One of 'query' or 'accountId' query parameters must be provided.")
         low = term.lower()
-        found = [u for u in call.state.users if low == u.account_id.lower()
-                 or any(low in x.lower() for x in (u.name, u.display_name, u.email))]
+        if call.cloud:
+            found = [u for u in call.state.users if low == u.account_id.lower()
+                     or any(low in x.lower() for x in (u.name, u.display_name, u.email))]
+            _, _, page = call.page(found, 50, 1000)
+            return [call.render.full_user(u) for u in page]
+        # Server matches the start of the user name, of a word of the display name, or of the e-mail;
+        # "." (the usual "everyone" query) matches all. Results come sorted by user name.
+        found = sorted((u for u in call.state.users if low == "." or _starts(low, u)), key=lambda u: u.name)
+        if call.state.server_major >= 10:
+            # JRASERVER-78520: at most 100 results; JRASERVER-78660: startAt pages inside those 100
+            start, size = call.int_arg("startAt", 0), min(call.int_arg("maxResults", 50), 100)
+            return [call.render.full_user(u) for u in found[:100][start:start + size]]
         _, _, page = call.page(found, 50, 1000)
         return [call.render.full_user(u) for u in page]
 
     def users_list(self, call: Call) -> Any:
-        """``GET /users/search`` (Cloud only: every user, ``startAt``/``maxResults`` paging; 404 on Server)."""
+        """``GET /users/search`` (Cloud only; 404 on Server): every account, paged unkindly.
+
+        Like Cloud, accounts the caller may not see (``hidden`` in the fixture) are dropped *after* the
+        page is cut, so a page can be short before the end; and page boundaries are not stable: each
+        page after the first starts one account early, repeating the previous page's last account.
+        """
         if not call.cloud:
             raise JiraApiError(404, f"null for uri: {call.request.path}")
-        _, _, page = call.page(list(call.state.users), 50, 1000)
-        return [call.render.user(u) for u in page]
+        start = call.int_arg("startAt", 0)
+        size = min(call.int_arg("maxResults", 50), 1000)
+        page = call.state.users[max(0, start - 1):start + size]
+        return [call.render.user(u) for u in page if not u.hidden]
 
     def user_get(self, call: Call) -> Any:
         """``GET /user?accountId=`` (Cloud) or ``?username=|key=`` (Server)."""
@@ -291,6 +307,16 @@ class MetaApi:
             out["nextPageToken"] = _make_token(start + size, fingerprint)
         out["isLast"] = "nextPageToken" not in out
         return out
+
+
+def _starts(term: str, user: Any) -> bool:
+    words = [user.name, user.email, *user.display_name.split()]
+    return any(w.lower().startswith(term) for w in words)
+
+
+def _server_version(version: str) -> tuple[str, list[int], int]:
+    numbers = [int(p) if p.isdigit() else 0 for p in [*version.split("."), "0", "0"][:3]]
+    return version, numbers, numbers[0] * 1_000_000 + numbers[1] * 10_000 + numbers[2]
 
 
 def _search_params(call: Call, body: dict[str, Any] | None) -> dict[str, Any]:

@@ -4,10 +4,14 @@ Format of the ``jira`` section (YAML or JSON; every key optional; user keys in c
 snake_case)::
 
     deployment: Cloud                 # Cloud (default) | Server
+    version: 10.3.6                   # Server only: 10.x caps user searches at 100 (default 10.3.6)
     bot_time_zone: Asia/Kolkata       # optional: the okr-bot user's time zone (default UTC)
     users:                            # default: the two contract users below
       - {name: okr-bot, accountId: ..., displayName: OKR Bot, email: ..., timeZone: Europe/Berlin,
-         token: sandbox-jira-token, read_only: false}
+         token: sandbox-jira-token, read_only: false,
+         email_visible: false,          # Cloud: e-mail shown to others only when true (default hidden)
+         accountType: atlassian, active: true,  # app/customer accounts and inactive users also list
+         hidden: false}                  # Cloud: not browsable by the caller (dropped after paging)
     projects:                         # default: OKR with Task, Sub-task, Epic, Key Result
       - {key: OKR, name: Objectives and Key Results, lead: okr-bot,
          issue_types: [Task, Sub-task, Epic, Key Result]}   # unknown names become standard types
@@ -48,7 +52,6 @@ from typing import Any
 
 from okr_sync.sandbox.jira_model import (
     CUSTOM_TYPES,
-    Comment,
     CustomField,
     FieldContext,
     Issue,
@@ -81,7 +84,7 @@ def build_state(fixture: dict[str, Any] | None, now: datetime, deployment: str |
     chosen = deployment or fx.get("deployment") or "Cloud"
     if chosen not in ("Cloud", "Server"):
         raise FixtureError(f"jira fixture: deployment must be Cloud or Server, not {chosen!r}")
-    state = JiraState(chosen)
+    state = JiraState(chosen, str(fx["version"]) if fx.get("version") else None)
     for i, raw in enumerate(fx.get("users") or CONTRACT_USERS):
         state.users.append(_user(raw, f"users[{i}]"))
     for raw in fx.get("link_types") or []:
@@ -106,7 +109,10 @@ def _user(raw: dict[str, Any], where: str) -> User:
                 display_name=str(raw.get("displayName") or raw.get("display_name") or name),
                 email=str(raw.get("email") or raw.get("emailAddress") or f"{name}@sandbox.example"),
                 time_zone=str(raw.get("timeZone") or raw.get("time_zone") or "UTC"),
-                token=str(raw.get("token") or ""), read_only=bool(raw.get("read_only", False)))
+                token=str(raw.get("token") or ""), read_only=bool(raw.get("read_only", False)),
+                email_visible=bool(raw.get("email_visible", False)),
+                account_type=str(raw.get("accountType") or raw.get("account_type") or "atlassian"),
+                active=bool(raw.get("active", True)), hidden=bool(raw.get("hidden", False)))
 
 
 def _account_id(name: str) -> str:
@@ -212,7 +218,9 @@ def _issue(state: JiraState, raw: dict[str, Any], now: datetime, where: str) -> 
         author = str(c.get("author") or state.users[0].name)
         if state.user(author) is None:
             raise FixtureError(f"jira fixture: {where}.comments[{j}]: unknown author {author!r}")
-        issue.comments.append(Comment(state.next_id(), author, str(c.get("body", "")), at, at, author))
+        comment = state.new_comment(author, str(c.get("body", "")), at)
+        comment.created = comment.updated = at
+        issue.comments.append(comment)
     state.issues[issue.id] = issue
     return issue
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from okr_sync.sandbox.jira_adf import adf_to_wiki, wiki_to_adf
+
 
 class JiraApiError(Exception):
     """An answer in Jira's error shape: ``{"errorMessages": [...], "errors": {...}}``."""
@@ -25,6 +27,8 @@ class JiraApiError(Exception):
         super().__init__(f"{status}: {self.messages or self.errors}")
 
 
+SERVER_DEFAULT_VERSION = "10.3.6"
+"""Jira Data Center 10.3 (the long-term-support release); a fixture ``version: 9.12.15`` models older ones."""
 ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it."
 
 
@@ -39,6 +43,13 @@ class User:
     time_zone: str = "UTC"
     token: str = ""
     read_only: bool = False
+    email_visible: bool = False
+    """Cloud shows ``emailAddress`` only when the user's profile visibility allows it (default: hidden)."""
+    account_type: str = "atlassian"
+    """Cloud account type: ``atlassian`` (a person), ``app`` or ``customer``."""
+    active: bool = True
+    hidden: bool = False
+    """Cloud: an account the caller may not browse (left out of ``/users/search`` after paging)."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +174,10 @@ class CustomField:
 
 @dataclass
 class Comment:
-    """An issue comment (plain wiki text body, as REST v2 shows it)."""
+    """An issue comment: ``body`` is the wiki text REST v2 shows; on Cloud ``doc`` is what is stored (ADF).
+
+    ``properties`` are the comment's entity properties (``/comment/{id}/properties/{key}``).
+    """
 
     id: str
     author: str
@@ -171,6 +185,8 @@ class Comment:
     created: datetime
     updated: datetime
     update_author: str
+    doc: dict[str, Any] | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -233,8 +249,10 @@ LINK_TYPES = [LinkType("10000", "Blocks", "is blocked by", "blocks"),
 class JiraState:
     """Everything the emulator knows; not thread-safe (the emulator serialises requests)."""
 
-    def __init__(self, deployment: str) -> None:
+    def __init__(self, deployment: str, version: str | None = None) -> None:
         self.deployment = deployment
+        self.version = version or ("1001.0.0-SNAPSHOT" if deployment == "Cloud" else SERVER_DEFAULT_VERSION)
+        """Server/Data Center version: 10 and later cap user searches at 100 (see ``user_search``)."""
         self.users: list[User] = []
         self.projects: list[Project] = []
         self.statuses = list(WORKFLOW)
@@ -270,6 +288,26 @@ class JiraState:
         """The user a basic-auth login names (name or e-mail, case-insensitive)."""
         low = login.lower()
         return next((u for u in self.users if low in (u.name.lower(), u.email.lower())), None)
+
+    def new_comment(self, author: str, body: str, now: datetime) -> Comment:
+        """A comment as this deployment stores it: Cloud keeps the document, v2 shows it converted back."""
+        comment = Comment(self.next_id(), author, body, now, now, author)
+        self.set_body(comment, body)
+        return comment
+
+    def set_body(self, comment: Comment, body: str) -> None:
+        """Store a wiki-markup body (Cloud: through the wiki → ADF → wiki round trip, as Jira Cloud does)."""
+        if self.cloud:
+            comment.doc = wiki_to_adf(body)
+            comment.body = adf_to_wiki(comment.doc)
+        else:
+            comment.body = body
+
+    @property
+    def server_major(self) -> int:
+        """The major version number (0 when unreadable)."""
+        head = self.version.split(".")[0]
+        return int(head) if head.isdigit() else 0
 
     def user_by_token(self, token: str) -> User | None:
         """The user owning a token (bearer auth)."""

@@ -113,13 +113,15 @@ class Renderer:
         if self.state.cloud:
             out["self"] = self.url(f"user?accountId={user.account_id}")
             out["accountId"] = user.account_id
-            out["accountType"] = "atlassian"
+            out["accountType"] = user.account_type
         else:
             out["self"] = self.url(f"user?username={user.name}")
             out["name"] = user.name
             out["key"] = user.name
-        out.update({"emailAddress": user.email, "avatarUrls": avatars, "displayName": user.display_name,
-                    "active": True, "timeZone": user.time_zone})
+        if not self.state.cloud or user.email_visible or (self.viewer is not None and self.viewer.name == user.name):
+            out["emailAddress"] = user.email  # Cloud hides it unless the profile shows it (or it is you)
+        out.update({"avatarUrls": avatars, "displayName": user.display_name,
+                    "active": user.active, "timeZone": user.time_zone})
         return out
 
     def full_user(self, user: User) -> dict[str, Any]:
@@ -241,14 +243,17 @@ class Renderer:
             out["outwardIssue"] = self.issue_ref(target)
         return out
 
-    def comment(self, issue: Issue, c: Comment) -> dict[str, Any]:
-        """A comment (Cloud adds ``jsdPublic``)."""
+    def comment(self, issue: Issue, c: Comment, *, properties: bool = False) -> dict[str, Any]:
+        """A comment (Cloud adds ``jsdPublic``; v3 shows the stored document; ``properties`` when expanded)."""
+        body = (c.doc if c.doc is not None else adf(c.body)) if self.api == "3" else c.body
         out = {"self": self.url(f"issue/{issue.id}/comment/{c.id}"), "id": c.id,
-               "author": self.user(self.state.user(c.author)), "body": self.text(c.body),
+               "author": self.user(self.state.user(c.author)), "body": body,
                "updateAuthor": self.user(self.state.user(c.update_author)),
                "created": self.time(c.created), "updated": self.time(c.updated)}
         if self.state.cloud:
             out["jsdPublic"] = True
+        if properties:
+            out["properties"] = [{"key": k, "value": v} for k, v in c.properties.items()]
         return out
 
     def history(self, h: History) -> dict[str, Any]:

@@ -114,7 +114,7 @@ def test_make_sandbox_gives_fresh_sandboxes_per_deployment(make_sandbox: Any, co
     cloud = make_sandbox("empty")
     assert server.base_url != cloud.base_url
     for sb, expected in ((server, "Server"), (cloud, "Cloud")):
-        client = JIRA(server=sb.info["jira"]["url"], token_auth=sb.info["jira"]["token"])
+        client = JIRA(server=sb.info["jira"]["url"], basic_auth=(sb.info["jira"]["user"], sb.info["jira"]["token"]))
         try:
             assert client.server_info()["deploymentType"] == expected == sb.info["jira"]["deployment"]
             assert [p.key for p in client.projects()] == ["OKR"]

@@ -148,7 +148,7 @@ def test_demo_loads_into_the_three_emulators(demo: Sandbox) -> None:
 
 def test_demo_data_is_reachable_through_the_real_libraries(demo: Sandbox) -> None:
     info = demo.info
-    client = JIRA(server=info["jira"]["url"], token_auth=info["jira"]["token"])
+    client = JIRA(server=info["jira"]["url"], basic_auth=(info["jira"]["user"], info["jira"]["token"]))
     try:
         stray = client.enhanced_search_issues(f'labels = "kr:{UNKNOWN_KR}"', maxResults=50)
         assert [issue.fields.summary for issue in stray] == ["Settlement hearing for the port authority debt"]
