@@ -21,14 +21,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="write the machine-readable info JSON here when ready")
     parser.add_argument("--jira-deployment", choices=["cloud", "server"],
                         help="override the fixture's Jira deployment type")
+    parser.add_argument("--external-url", action="append", default=[], metavar="NAME=URL",
+                        help="build an emulator's absolute URLs from URL (jira, gitlab or planner), like a "
+                             "server whose external URL differs from the one clients use; repeatable")
     args = parser.parse_args(argv)
+    external = dict(item.partition("=")[::2] for item in args.external_url)
 
     from okr_sync.sandbox.fixtures import FixtureError
     from okr_sync.sandbox.server import SandboxError, serve
 
     try:
         return serve(args.host, args.port, args.fixture, args.info_path,
-                     jira_deployment=args.jira_deployment, identity_port=args.identity_port)
+                     jira_deployment=args.jira_deployment, identity_port=args.identity_port,
+                     external_urls=external)
     except (SandboxError, FixtureError) as exc:
         print(f"okr-sync sandbox: {exc}", file=sys.stderr)
         return 2

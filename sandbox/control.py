@@ -15,6 +15,9 @@ with status 400 (bad body) or 404 (unknown control route). Routes:
 ``POST /_sandbox/clock``     ``{"now": iso, "frozen": bool}`` or ``{"advance": seconds}``
 ``GET  /_sandbox/state``     ``{"jira": snapshot, "gitlab": snapshot, "planner": snapshot}``
 ``POST /_sandbox/reset``     reload the fixture, clear faults and counters, clock back to real time
+``GET  /_sandbox/external_urls``  ``{"jira": url|null, "gitlab": …, "planner": …}``
+``POST /_sandbox/external_urls``  ``{"gitlab": "http://gitlab.internal.example:8443"}`` (null: back to
+                             the request's own URL) → the new mapping
 ==========================  ===================================================================
 """
 
@@ -127,6 +130,8 @@ class ControlApp:
             Rule("/clock", endpoint="clock_set", methods=["POST"]),
             Rule("/state", endpoint="state", methods=["GET"]),
             Rule("/reset", endpoint="reset", methods=["POST"]),
+            Rule("/external_urls", endpoint="external_urls_get", methods=["GET"]),
+            Rule("/external_urls", endpoint="external_urls_set", methods=["POST"]),
         ], strict_slashes=False)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -201,6 +206,23 @@ class ControlApp:
 
     def _state(self, request: Request) -> Response:
         return _json(self._sandbox.snapshot())
+
+    def _external_urls_get(self, request: Request) -> Response:
+        return _json(self._sandbox.external_urls())
+
+    def _external_urls_set(self, request: Request) -> Response:
+        from okr_sync.sandbox.server import SandboxError
+
+        body = _body(request)
+        if not body:
+            raise _BadRequest('give {"<emulator>": "<http(s) URL>" or null}, e.g. {"gitlab": '
+                              '"http://gitlab.internal.example:8443"}')
+        try:
+            for name, url in body.items():
+                self._sandbox.set_external_url(name, url)
+        except SandboxError as exc:
+            raise _BadRequest(str(exc)) from exc
+        return _json(self._sandbox.external_urls())
 
     def _reset(self, request: Request) -> Response:
         self._sandbox.reset()

@@ -1,15 +1,18 @@
 """GitLab REST v4 emulator, mounted by the sandbox core under ``/gitlab`` (API at ``/gitlab/api/v4``).
 
 It behaves like GitLab as seen by the unmodified ``python-gitlab`` library: ``PRIVATE-TOKEN`` or
-``Authorization: Bearer`` auth (401 ``{"message": "401 Unauthorized"}``; a read-only user gets 403 on
-every write), projects and groups addressed by id or URL-encoded full path (``okr%2Fwork`` — the raw
+``Authorization: Bearer`` auth (401 ``{"message": "401 Unauthorized"}``; a token without the ``api`` scope
+— a read-only user's — gets GitLab's 403 ``insufficient_scope`` on every write), projects and groups
+addressed by id or URL-encoded full path (``okr%2Fwork`` — the raw
 request URI is used so the encoding survives WSGI decoding), parameters from the query string, form
 fields or a JSON body (JSON only with ``Content-Type: application/json``, as Grape parses it),
 offset pagination with ``Link`` headers that keep every filter, and GitLab's error shapes.
 
-Endpoints (relative to ``/api/v4``): ``/version``, ``/user``, ``/users``, ``/users/:id``, ``/groups``,
-``/groups/:id``, ``/groups/:id/subgroups``, ``/groups/:id/projects``, ``/groups/:id/issues``,
-``/projects`` (GET, POST), ``/projects/:id``, ``/projects/:id/labels`` (GET, POST),
+Endpoints (relative to ``/api/v4``): ``/version``, ``/user``, ``/users``, ``/users/:id``,
+``/personal_access_tokens/self``, ``/groups``, ``/groups/:id``, ``/groups/:id/subgroups``,
+``/groups/:id/projects``, ``/groups/:id/issues``, ``/groups/:id/members[/all]``,
+``/projects`` (GET, POST), ``/projects/:id`` (with ``permissions``), ``/projects/:id/members[/all]``,
+``/projects/:id/labels`` (GET with ``search``, POST),
 ``/projects/:id/milestones`` (GET, POST), ``/projects/:id/issues`` (GET, POST),
 ``/projects/:id/issues/:iid`` (GET, PUT, DELETE), ``…/issues/:iid/notes`` (GET, POST),
 ``…/notes/:note_id`` (GET, PUT, DELETE), ``…/issues/:iid/links`` (GET, POST),
@@ -17,8 +20,12 @@ Endpoints (relative to ``/api/v4``): ``/version``, ``/user``, ``/users``, ``/use
 
 The fixture format is documented in :mod:`sandbox.gitlab_fixture`. Options (constructor keywords or
 keys of the fixture section): ``scoped_labels`` (default true: setting ``scope::x`` removes the
-issue's other ``scope::`` label, as GitLab Premium does) and ``total_header_limit`` (default 10,000:
-above it ``X-Total``/``X-Total-Pages`` and ``rel="last"`` are omitted, as on GitLab.com).
+issue's other ``scope::`` label, as GitLab Premium does), ``total_header_limit`` (default 10,000:
+above it ``X-Total``/``X-Total-Pages`` and ``rel="last"`` are omitted, as on GitLab.com) and
+``external_url`` (default none: every absolute URL — ``Link`` headers, ``web_url``, ``_links`` — is built
+from the URL the request came to; set, they are built from it instead, as GitLab builds them from its
+``external_url`` even when clients reach it under another name; also settable on a running sandbox
+through the control API).
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from werkzeug.wrappers import Request
 
 from okr_sync.sandbox import gitlab_issues as issues
 from okr_sync.sandbox import gitlab_links as links
+from okr_sync.sandbox import gitlab_members as members
 from okr_sync.sandbox import gitlab_resources as res
 from okr_sync.sandbox.clock import SandboxClock
 from okr_sync.sandbox.gitlab_fixture import load_gitlab_fixture
@@ -47,6 +55,9 @@ from okr_sync.sandbox.replies import json_reply
 Handler = Callable[..., Reply]
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JSON_TYPE = "application/json; charset=utf-8"
+INSUFFICIENT_SCOPE = {"error": "insufficient_scope",
+                      "error_description": "The request requires higher privileges than provided by the access token.",
+                      "scope": "api"}
 
 _P = "/api/v4/projects/{id}"
 _I = _P + "/issues/{issue_iid}"
@@ -55,14 +66,19 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/api/v4/user", res.current_user),
     ("GET", "/api/v4/users", res.list_users),
     ("GET", "/api/v4/users/{user_id}", res.get_user),
+    ("GET", "/api/v4/personal_access_tokens/self", members.token_self),
     ("GET", "/api/v4/groups", res.list_groups),
     ("GET", "/api/v4/groups/{id}", res.get_group),
     ("GET", "/api/v4/groups/{id}/subgroups", res.list_subgroups),
     ("GET", "/api/v4/groups/{id}/projects", res.list_group_projects),
     ("GET", "/api/v4/groups/{id}/issues", issues.list_group_issues),
+    ("GET", "/api/v4/groups/{id}/members", members.list_group_members),
+    ("GET", "/api/v4/groups/{id}/members/all", members.list_group_members_all),
     ("GET", "/api/v4/projects", res.list_projects),
     ("POST", "/api/v4/projects", res.create_project),
     ("GET", _P, res.get_project),
+    ("GET", _P + "/members", members.list_project_members),
+    ("GET", _P + "/members/all", members.list_project_members_all),
     ("GET", _P + "/labels", res.list_labels),
     ("POST", _P + "/labels", res.create_label),
     ("GET", _P + "/milestones", res.list_milestones),
@@ -99,6 +115,7 @@ class GitLabEmulator:
         *,
         scoped_labels: bool | None = None,
         total_header_limit: int | None = None,
+        external_url: str | None = None,
     ) -> None:
         section = fixture or {}
         self.clock = clock
@@ -106,6 +123,7 @@ class GitLabEmulator:
         load_gitlab_fixture(self.state, clock, fixture)
         self.scoped_labels = bool(section.get("scoped_labels", True) if scoped_labels is None else scoped_labels)
         self.total_header_limit = int(total_header_limit or section.get("total_header_limit", 10_000))
+        self.external_url: str | None = external_url or section.get("external_url")
         self._lock = threading.RLock()
         self._handlers: dict[tuple[str, str], Handler] = {(m, t): h for m, t, h in ROUTES}
         by_template: dict[str, list[str]] = {}
@@ -145,11 +163,11 @@ class GitLabEmulator:
             raise GitLabError(405, {"error": "405 Not Allowed"}) from None
         environ["sandbox.route"] = template
         user = self._authenticate(request)
-        if request.method in WRITE_METHODS and user.read_only:
-            raise GitLabError(403, {"message": "403 Forbidden"})
+        if request.method in WRITE_METHODS and "api" not in user.scopes:
+            raise GitLabError(403, INSUFFICIENT_SCOPE)
         query = MultiDict(request.args)
         args, body = _request_params(request)
-        base = request.host_url.rstrip("/") + request.script_root
+        base = (self.external_url or request.host_url.rstrip("/") + request.script_root).rstrip("/")
         call = Call(self.state, self.clock, user, Params(args, body), query, base,
                     base + raw_path, self.scoped_labels, self.total_header_limit)
         handler = self._handlers[(request.method, template)]

@@ -6,11 +6,13 @@ and project ``okr/work``)::
     users:                       # default: okr-bot / sandbox-gitlab-token, viewer / sandbox-gitlab-readonly
       - {username: okr-bot, name: OKR Bot, email: okr-bot@example.org, token: sandbox-gitlab-token}
       - {username: viewer, token: sandbox-gitlab-readonly, read_only: true}
+      # optional per user: scopes: [api] (default; [read_api] when read_only), token_expires_at: "2027-06-30"
     groups:                      # default: [{path: okr}]; a path with "/" is a subgroup of its parent
-      - {path: okr, name: OKR}
+      - {path: okr, name: OKR, members: {okr-bot: developer, viewer: reporter}}
     projects:                    # default: [{path: okr/work}]; path = group full path + "/" + project
       - path: okr/work
         name: Work
+        members: {someone: 40}   # direct project members: username → role name or access level
         labels: ["kr::KR-1", {name: "status::blocked", color: "#cc0000", description: "..."}]
         milestones: [{title: "2026-Q4", due_date: "2026-12-31"}]
     issues:
@@ -29,6 +31,10 @@ and project ``okr/work``)::
         notes: [{body: "Started", author: viewer, created_at: "...", system: false}]
     links:
       - {source: "okr/work#1", target: "okr/work#2", link_type: relates_to}
+
+A top-level group that lists no ``members`` has every user as a member: Developer, or Reporter for a
+``read_only`` user (so ``/members/all`` and ``permissions`` answer as on an instance where okr-sync's
+account was added to the group).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from okr_sync.sandbox.clock import SandboxClock
+from okr_sync.sandbox.gitlab_model import ROLE_LEVELS
 from okr_sync.sandbox.gitlab_store import GitLabState, Group, Issue, IssueLink, Label, Milestone, Note, Project, User
 
 DEFAULT_USERS: list[dict[str, Any]] = [
@@ -78,6 +85,9 @@ def load_gitlab_fixture(state: GitLabState, clock: SandboxClock, fixture: dict[s
             email=entry.get("email", f"{entry['username']}@example.org"),
             token=entry["token"],
             read_only=bool(entry.get("read_only", False)),
+            scopes=[str(s) for s in entry.get("scopes") or
+                    (["read_api"] if entry.get("read_only") else ["api"])],
+            token_expires_at=str(entry["token_expires_at"]) if entry.get("token_expires_at") else None,
         )
     for entry in fixture.get("groups") or [{"path": "okr", "name": "okr"}]:
         parent_path, _, path = str(entry["path"]).rpartition("/")
@@ -88,6 +98,11 @@ def load_gitlab_fixture(state: GitLabState, clock: SandboxClock, fixture: dict[s
         state.bump_ids("group", gid)
         state.groups[gid] = Group(gid, path, entry.get("name", path), parent.id if parent else None,
                                   entry.get("description", ""))
+        if "members" in entry:
+            state.groups[gid].members = _members(state, entry["members"], f"group {entry['path']!r}")
+        elif parent is None:
+            state.groups[gid].members = {u.id: ROLE_LEVELS["reporter" if u.read_only else "developer"]
+                                         for u in state.users.values()}
     for entry in fixture.get("projects") or [{"path": "okr/work", "name": "work"}]:
         _load_project(state, clock, entry)
     for index, entry in enumerate(fixture.get("issues") or []):
@@ -114,7 +129,23 @@ def _load_project(state: GitLabState, clock: SandboxClock, entry: dict[str, Any]
     for number, ms in enumerate(entry.get("milestones") or [], start=1):
         mid = state.next_id("milestone")
         project.milestones[mid] = Milestone(mid, number, pid, ms["title"], ms.get("due_date"))
+    project.members = _members(state, entry.get("members") or {}, f"project {entry['path']!r}")
     state.projects[pid] = project
+
+
+def _members(state: GitLabState, given: Any, where: str) -> dict[int, int]:
+    """``{username: role name or access level}`` (or a list of ``{user, access_level}``) → user id → level."""
+    pairs = given.items() if isinstance(given, dict) else \
+        ((m.get("user"), m.get("access_level")) for m in given if isinstance(m, dict))
+    members = {}
+    for username, level in pairs:
+        user = state.find_user(str(username))
+        number = ROLE_LEVELS.get(str(level).lower()) if not isinstance(level, int) else level
+        if user is None or number is None:
+            raise GitLabFixtureError(f"gitlab fixture {where} members: {username!r}: {level!r} needs a listed "
+                                     f"username and a role ({', '.join(ROLE_LEVELS)}) or access level")
+        members[user.id] = number
+    return members
 
 
 def _issue_ref(state: GitLabState, ref: str, where: str) -> Issue:

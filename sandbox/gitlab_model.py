@@ -8,9 +8,18 @@ from datetime import datetime
 DEFAULT_LABEL_COLOR = "#6699cc"
 
 
+ROLE_LEVELS = {"minimal": 5, "guest": 10, "planner": 15, "reporter": 20, "developer": 30, "maintainer": 40,
+               "owner": 50}
+"""GitLab's access levels by role name (``access_level`` in members and ``permissions``)."""
+
+
 @dataclass
 class User:
-    """A GitLab user with the personal access token the sandbox accepts for it."""
+    """A GitLab user with the personal access token the sandbox accepts for it.
+
+    ``scopes`` are the token's scopes (``read_api`` for a ``read_only`` user unless given): a token without
+    ``api`` gets GitLab's ``insufficient_scope`` 403 on every write.
+    """
 
     id: int
     username: str
@@ -18,6 +27,8 @@ class User:
     email: str
     token: str
     read_only: bool = False
+    scopes: list[str] = field(default_factory=list)
+    token_expires_at: str | None = None
 
 
 @dataclass
@@ -29,6 +40,8 @@ class Group:
     name: str
     parent_id: int | None = None
     description: str = ""
+    members: dict[int, int] = field(default_factory=dict)
+    """Direct members: user id → access level."""
 
 
 @dataclass
@@ -66,6 +79,8 @@ class Project:
     labels: dict[str, Label] = field(default_factory=dict)
     milestones: dict[int, Milestone] = field(default_factory=dict)
     next_iid: int = 1
+    members: dict[int, int] = field(default_factory=dict)
+    """Direct members: user id → access level."""
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from okr_sync.sandbox.gitlab_http import Call, GitLabError, Reply
+from okr_sync.sandbox.gitlab_members import permissions
 from okr_sync.sandbox.gitlab_store import Label, Milestone, Project
 
 GITLAB_VERSION = "17.5.1-ee"
@@ -80,8 +81,10 @@ def list_projects(call: Call) -> Reply:
 
 
 def get_project(call: Call, id: str) -> Reply:
-    """``GET /projects/:id`` (id or URL-encoded ``group/project``)."""
-    return 200, call.state.project_json(call.project(id), call.base), {}
+    """``GET /projects/:id`` (id or URL-encoded ``group/project``) with the requesting user's ``permissions``."""
+    project = call.project(id)
+    return 200, {**call.state.project_json(project, call.base),
+                 "permissions": permissions(call.state, project, call.user)}, {}
 
 
 def create_project(call: Call) -> Reply:
@@ -109,9 +112,12 @@ def create_project(call: Call) -> Reply:
 
 
 def list_labels(call: Call, id: str) -> Reply:
-    """``GET /projects/:id/labels``."""
+    """``GET /projects/:id/labels`` (``search``: a case-insensitive part of the name or description)."""
     project = call.project(id)
-    labels = sorted(project.labels.values(), key=lambda lb: lb.name.lower())
+    search = (call.params.text("search") or "").lower()
+    labels = sorted((lb for lb in project.labels.values()
+                     if search in lb.name.lower() or search in (lb.description or "").lower()),
+                    key=lambda lb: lb.name.lower())
     return call.page(list(labels), lambda lb: call.state.label_json(project, lb))
 
 

@@ -12,12 +12,19 @@ Endpoints: ``/planner/plans`` (POST), ``/planner/plans/{id}`` (GET, PATCH), ``�
 ``…/buckets`` (GET), ``…/tasks`` (GET, POST), ``/planner/buckets`` (POST), ``/planner/buckets/{id}``
 (GET, PATCH, DELETE), ``…/tasks`` (GET), ``/planner/tasks`` (POST), ``/planner/tasks/{id}`` (GET, PATCH,
 DELETE), ``…/details`` (GET, PATCH), ``/users`` (GET), ``/users/{id | userPrincipalName}``,
-``/groups/{id}/planner/plans``. Collections honour ``$top`` (lowers the page size), ``$select`` and
-``$expand=details``; ``$filter``, ``$orderby``, ``$count``, ``$search`` and ``$skip`` are refused
-with 400 — Planner has no server-side filtering or delta: poll and compare ETags.
+``/groups/{id}/planner/plans``. Planner collections are paged at the server's own size whatever
+``$top`` says (Planner ignores it: "Planner returns pages with fixed size today (not client
+controllable)", microsoftgraph/microsoft-graph-docs#6438; also #5099, #4698); they honour ``$select``
+and ``$expand=details``; ``$filter``, ``$orderby``, ``$count``, ``$search`` and ``$skip`` are refused
+with 400 rather than ignored as Planner does, so a client relying on them fails loudly — Planner has no
+server-side filtering or delta: poll and compare ETags. ``/users`` honours ``$top`` (1–999) like the
+directory does.
 
-The fixture format is documented in :mod:`sandbox.graph_store`. Options: ``page_size`` (constructor
-keyword or fixture key; default 100 tasks per page).
+The fixture format is documented in :mod:`sandbox.graph_store`. Options (constructor keywords or fixture
+keys): ``page_size`` (default 100 tasks per page) and ``external_url`` (default none: ``@odata.nextLink``
+and ``@odata.context`` are built from the URL the request came to; set — e.g.
+``https://graph.internal.example/v1.0`` — they are built from it, like Graph answering with its own
+front-door address behind a proxy; also settable on a running sandbox through the control API).
 """
 
 from __future__ import annotations
@@ -84,12 +91,14 @@ class GraphEmulator:
         *,
         token_ok: Callable[[str], bool],
         page_size: int | None = None,
+        external_url: str | None = None,
     ) -> None:
         self.clock = clock
         self.token_ok = token_ok
         self.state = GraphState(clock)
         load_graph_fixture(self.state, fixture)
         self.page_size = int(page_size or (fixture or {}).get("page_size") or DEFAULT_PAGE_SIZE)
+        self.external_url: str | None = external_url or (fixture or {}).get("external_url")
         #: the info file's ``planner.plan_id`` for the empty state; with plans in the fixture the core
         #: picks one by its ``meta.planner.plan`` title
         self.default_plan_id: str | None = None if (fixture or {}).get("plans") else EMPTY_PLAN_ID
@@ -144,7 +153,8 @@ class GraphEmulator:
         body: dict[str, Any] = {}
         if request.method in ("POST", "PATCH"):
             body = _json_body(request)
-        call = PlannerCall(self.state, request.host_url.rstrip("/") + request.script_root, path,
+        base = (self.external_url or request.host_url.rstrip("/") + request.script_root).rstrip("/")
+        call = PlannerCall(self.state, base, path,
                            MultiDict(request.args), body, request.headers.get("If-Match"),
                            "return=representation" in request.headers.get("Prefer", ""), self.page_size)
         with self._lock:

@@ -79,16 +79,12 @@ class PlannerCall:
                              "The If-Match header does not match the entity's current ETag.")
 
     def collection(self, entities: list[Entity], context: str) -> Reply:
-        """A ``{"value": [...]}`` page with ``@odata.nextLink`` (``$skiptoken``) while more remain."""
+        """A ``{"value": [...]}`` page of the server's size with ``@odata.nextLink`` (``$skiptoken``) while more
+        remain; ``$top`` is ignored, as Planner ignores it."""
         for option in UNSUPPORTED_OPTIONS:
             if option in self.query:
                 raise bad_request(f"The query option '{option}' is not supported for this request.")
-        size = self.page_size
-        if "$top" in self.query:
-            top = self.query["$top"]
-            if not top.isdigit() or int(top) < 1:
-                raise bad_request(f"Invalid value '{top}' for $top query option found.")
-            size = min(size, int(top))
+        size = self.page_size  # Planner pages at its own size: $top is not honoured (see sandbox.graph)
         after = 0
         if "$skiptoken" in self.query:
             try:

@@ -8,7 +8,8 @@ ids every time.
 Fixture format (the ``planner`` section; ``None`` — the ``empty`` fixture — is one plan titled ``OKR``
 with id :data:`EMPTY_PLAN_ID`, no buckets, no tasks, no users)::
 
-    page_size: 100                 # tasks per page (``$top`` may lower it per request)
+    page_size: 100                 # tasks per page, whatever ``$top`` says (as Planner)
+    external_url: "https://graph.internal.example/v1.0"   # optional: builds @odata.nextLink from it
     users: [{id: "…", displayName: Ana Ruiz, userPrincipalName: ana@agency.example, mail: "…"}]
     groups: [{id: "…", displayName: Audit court}]          # default: one group for the plans
     plans:

@@ -165,6 +165,10 @@ class Sandbox:
     :mod:`sandbox.fixtures`). ``port=0`` / ``identity_port=0`` pick free ports. ``jira_deployment``
     (``"cloud"`` or ``"server"``) overrides the fixture's Jira deployment type.
     ``emulator_factories`` replaces emulator classes by name (for tests of the core itself).
+    ``external_urls`` (``{"gitlab": "http://gitlab.internal.example:8443"}``) makes an emulator build the
+    absolute URLs it answers with (links, ``self``, ``@odata.nextLink``) from that address instead of the
+    one it was reached at, like a server whose configured external URL differs from the one clients use;
+    :meth:`set_external_url` changes it on a running sandbox, :meth:`reset` returns to these.
     Use as a context manager, or call :meth:`start` and :meth:`stop`.
     """
 
@@ -178,7 +182,11 @@ class Sandbox:
         jira_deployment: str | None = None,
         fault_seed: int = 0,
         emulator_factories: Mapping[str, Callable[..., Any]] | None = None,
+        external_urls: Mapping[str, str] | None = None,
     ) -> None:
+        for name, url in (external_urls or {}).items():
+            _check_external_url(name, url)
+        self._external_urls = dict(external_urls or {})
         if jira_deployment is not None and jira_deployment.lower() not in JIRA_DEPLOYMENTS:
             raise SandboxError(f"jira_deployment must be 'cloud' or 'server', got {jira_deployment!r}")
         self.fixture_name, self._fixture = load_fixture(fixture)
@@ -298,7 +306,18 @@ class Sandbox:
             if name == "planner":
                 kwargs["token_ok"] = self.tokens.token_ok
             emulators[name] = factory(self.clock, section, **kwargs)
+            if name in self._external_urls:
+                _external_url_holder(name, emulators[name]).external_url = self._external_urls[name]
         return emulators
+
+    def set_external_url(self, name: str, url: str | None) -> None:
+        """Make emulator ``name`` build its absolute URLs from ``url`` (None: from the request again)."""
+        _check_external_url(name, url)
+        _external_url_holder(name, self.emulators.get(name)).external_url = url
+
+    def external_urls(self) -> dict[str, str | None]:
+        """Each emulator's external URL (None where it answers with the URL it was reached at)."""
+        return {name: getattr(emulator, "external_url", None) for name, emulator in self.emulators.items()}
 
     def reset(self) -> None:
         """Reload the fixture into fresh emulators; clear faults and counters; clock to real time."""
@@ -385,6 +404,20 @@ class Sandbox:
         return None
 
 
+def _check_external_url(name: str, url: str | None) -> None:
+    if name not in EMULATORS:
+        raise SandboxError(f"no emulator {name!r} for an external URL; use one of {', '.join(EMULATORS)}")
+    if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
+        raise SandboxError(f"the external URL of {name} must be an http:// or https:// URL (or null), "
+                           f"got {url!r}")
+
+
+def _external_url_holder(name: str, emulator: Any) -> Any:
+    if emulator is None or not hasattr(emulator, "external_url"):
+        raise SandboxError(f"the {name} emulator has no external URL setting")
+    return emulator
+
+
 def write_info(info: Mapping[str, Any], path: str | Path) -> None:
     """Write the info JSON to ``path`` atomically (readers never see a half-written file)."""
     target = Path(path)
@@ -419,6 +452,7 @@ def serve(
     jira_deployment: str | None = None,
     identity_port: int = 0,
     ready: Callable[[Sandbox], None] | None = None,
+    external_urls: Mapping[str, str] | None = None,
 ) -> int:
     """Run a sandbox in the foreground until SIGINT or SIGTERM; return the process exit code (0).
 
@@ -430,7 +464,7 @@ def serve(
 
     stop = threading.Event()
     sandbox = Sandbox(fixture, host=host, port=port, identity_port=identity_port,
-                      jira_deployment=jira_deployment)
+                      jira_deployment=jira_deployment, external_urls=external_urls)
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         sandbox.start()

@@ -13,7 +13,11 @@ Every request goes through :meth:`GitLabTransport.request`, which
   response table (:func:`connectors.responses.classify`), with the subject named and secrets redacted.
 
 :meth:`pages` follows ``Link: <…>; rel="next"`` itself (one retried request per page), because a failed
-page must be fetched again, never skipped.
+page must be fetched again, never skipped. GitLab builds that link from its own ``external_url``, which is
+often not the URL okr-sync is configured with (internal DNS name, reverse proxy): the link is re-based onto
+the configured URL (:func:`okr_sync.connectors.urls.rebase`, python-gitlab's ``keep_base_url`` rule), or
+refused when it is not under ``/api/v4`` — the token never goes to another host. For the same reason a
+redirect to another scheme, host or port is not followed (requests would carry ``PRIVATE-TOKEN`` along).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
+from urllib.parse import urljoin, urlsplit
 
 import gitlab
 import gitlab.exceptions
@@ -35,6 +40,7 @@ from okr_sync.config.trackers import GitLabTracker
 from okr_sync.connectors.redact import redact
 from okr_sync.connectors.responses import BAD_BODY, DEFAULT_RULES, DROPPED, TIMEOUT, TLS, Rule, classify
 from okr_sync.connectors.retry import RetryPolicy, with_retries
+from okr_sync.connectors.urls import rebase
 
 T = TypeVar("T")
 LOG = logging.getLogger("okr_sync.connectors.gitlab")
@@ -74,15 +80,41 @@ class _CountingAdapter(requests.adapters.HTTPAdapter):
         return response
 
 
+class _OffHostRedirect(requests.exceptions.RequestException):
+    """GitLab answered with a redirect to another host; it was not followed."""
+
+
+class _HomeSession(requests.Session):
+    """A session that follows redirects only within the configured scheme, host and port."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.origin = _origin(url)
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        """The redirect target, or :class:`_OffHostRedirect` when it leaves the configured origin."""
+        target = super().get_redirect_target(resp)
+        if target is not None and _origin(urljoin(resp.url, target)) != self.origin:
+            raise _OffHostRedirect(f"GitLab redirected to {_origin(urljoin(resp.url, target))}")
+        return target
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
 class GitLabTransport:
     """python-gitlab configured for okr-sync: counted, retried once (by okr-sync), errors classified."""
 
     def __init__(self, tracker: str, settings: GitLabTracker, *, sleep: Callable[[float], None]) -> None:
         self.tracker = tracker
+        self.url = settings.url.rstrip("/")
         self._token = settings.auth.token.get_secret_value()
         self._secrets = [s for s in (self._token, _secret(settings.webhook_secret)) if s]
         self._adapter = _CountingAdapter()
-        session = requests.Session()
+        session = _HomeSession(settings.url)
         session.mount("http://", self._adapter)
         session.mount("https://", self._adapter)
         verify: bool | str = settings.ca_cert if settings.verify_tls and settings.ca_cert else settings.verify_tls
@@ -151,7 +183,10 @@ class GitLabTransport:
         rows = self._parse(response, subject)
         if not isinstance(rows, list):
             raise self._error(BAD_BODY, subject, "expected a JSON list")
-        return rows, response.links.get("next", {}).get("url")
+        link = response.links.get("next", {}).get("url")
+        if not link:
+            return rows, None
+        return rows, rebase(link, self.url, "/api/v4", tracker=self.tracker, what=f"the next-page link of {subject}")
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -167,6 +202,10 @@ class GitLabTransport:
                                         obey_rate_limit=False, retry_transient_errors=False, max_retries=0)
         except gitlab.exceptions.GitlabError as exc:
             raise self._error(exc.response_code or BAD_BODY, subject, exc.error_message) from None
+        except _OffHostRedirect as exc:
+            raise SkippableError(f"{subject}: {exc} and okr-sync did not follow (the token would go with it); "
+                                 f"check trackers.{self.tracker}.url — it should be the address GitLab answers "
+                                 "on without redirecting", tracker=self.tracker) from None
         except requests.exceptions.SSLError as exc:
             reason = "certificate verify failed" if "CERTIFICATE_VERIFY_FAILED" in str(exc) else "TLS handshake failed"
             raise self._error(TLS, subject, reason) from None

@@ -28,6 +28,7 @@ from okr_sync.config.errors import RetriableError, SkippableError
 from okr_sync.connectors.base import Write
 from okr_sync.connectors.planner import writeback as wb
 from okr_sync.connectors.planner.graph import GraphSession, UnreadableBody, translate
+from okr_sync.connectors.urls import rebase, split_api_root
 
 CATEGORY_KEYS = tuple(f"category{n}" for n in range(1, 26))
 ERRORS: dict[str, Any] = {"XXX": ODataError}
@@ -61,10 +62,15 @@ class PlannerCalls:
         return {str(b.get("id")): str(b.get("name") or "") for b in pages}
 
     def _pages(self, builder: Callable[[], Any], subject: str) -> list[dict[str, Any]]:
+        """Every page of a collection: Planner sizes its pages itself (``$top`` is not honoured on plan
+        tasks or buckets), so ``@odata.nextLink`` is followed until it is absent — re-based onto the
+        configured ``graph_url``, since Graph builds it from its own front-door address."""
         page = self._get(lambda: builder(), subject)
         values = _collection(page, subject)
+        base, root = split_api_root(self.session.settings.graph_url)
         while page.get("@odata.nextLink"):
-            link = str(page["@odata.nextLink"])
+            link = rebase(str(page["@odata.nextLink"]), base, root, tracker=self.session.name,
+                          what=f"the next-page link of {subject}")
             page = self._get(lambda link=link: builder().with_url(link), subject)  # type: ignore[misc]
             values += _collection(page, subject)
         return values
