@@ -1,9 +1,9 @@
 """Translating GitLab issue JSON into :class:`mapping.WorkItem` — pure functions, no I/O.
 
 * key: ``<project path>#<iid>`` (``references.full``), e.g. ``transparency/portal#12``;
-* KR links: label patterns (``kr::{kr}`` also matches scoped labels; the literal part is matched
-  case-insensitively), title prefixes (``[{kr}]``, repeatable: ``[KR1][KR2] title``) and issue links to a
-  KR's home issue (found by the caller, passed in as ``linked``);
+* KR links: label patterns (``kr::{kr}`` for scoped labels), title prefixes (``[{kr}]``) and issue links
+  to a KR's home issue (found by the caller, passed in as ``links``), applied by :mod:`mapping.links`
+  with the same meaning as on every tracker;
 * status: ``closed`` → done (or cancelled with a cancelled label), ``opened`` → in progress with an
   in-progress label, else to do; ``blocked`` from the blocked labels;
 * planned week: week label (``week::2026-W48``) > milestone titled as an ISO week > due date >
@@ -16,59 +16,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from okr_sync.config.trackers import GitLabTracker, LinkRule
+from okr_sync.config.trackers import GitLabTracker
 from okr_sync.mapping import StatusCategory, WorkItem, iso_week, parse_week
+from okr_sync.mapping.links import LinkFacts, LinkRules, compile_pattern
 
-_LABEL_ID = r"(?P<kr>[^\s:,][^\s,]*)"
-_TITLE_ID = r"(?P<kr>[^\s\[\](){}<>,;:|]+)"
 _NUMBER = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
 _ISSUE_NUMBERS = ("upvotes", "downvotes", "user_notes_count", "merge_requests_count")
-
-
-def compile_pattern(pattern: str, *, label: bool) -> re.Pattern[str]:
-    """A link pattern with ``{kr}`` as a regex capturing the KR id (``ValueError`` without ``{kr}``)."""
-    if "{kr}" not in pattern:
-        raise ValueError(f"link pattern {pattern!r} has no {{kr}} placeholder; write it like 'kr::{{kr}}'")
-    before, _, after = pattern.partition("{kr}")
-    body = re.escape(before) + (_LABEL_ID if label else _TITLE_ID) + re.escape(after)
-    return re.compile(f"^{body}$" if label else f"^\\s*{body}", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class LinkMatcher:
-    """The configured label and title-prefix rules, compiled once."""
-
-    labels: tuple[re.Pattern[str], ...]
-    titles: tuple[re.Pattern[str], ...]
-
-    @classmethod
-    def from_rules(cls, rules: Iterable[LinkRule]) -> LinkMatcher:
-        """Compile ``label`` and ``title_prefix`` rules (other rules are resolved elsewhere)."""
-        rules = list(rules)
-        return cls(
-            labels=tuple(compile_pattern(r.label, label=True) for r in rules if r.label),
-            titles=tuple(compile_pattern(r.title_prefix, label=False) for r in rules if r.title_prefix),
-        )
-
-    def kr_ids(self, labels: Iterable[str], title: str) -> list[str]:
-        """KR ids named by the labels and the title prefixes, in order of appearance."""
-        found: list[str] = []
-        for name in labels:
-            for pattern in self.labels:
-                match = pattern.match(name)
-                if match:
-                    found.append(match.group("kr"))
-        for pattern in self.titles:
-            rest = title
-            while (match := pattern.match(rest)) is not None and match.end() > 0:
-                found.append(match.group("kr"))
-                rest = rest[match.end():]
-        return found
 
 
 def issue_key(issue: Mapping[str, Any]) -> str:
@@ -105,19 +62,25 @@ class IssueTranslator:
     def __init__(self, tracker: str, settings: GitLabTracker) -> None:
         self.tracker = tracker
         self.settings = settings
-        self.matcher = LinkMatcher.from_rules(settings.link)
+        self.links = LinkRules.compile((rule.rule, getattr(rule, rule.rule)) for rule in settings.link)
         self._blocked = {name.casefold() for name in settings.blocked_labels}
         self._in_progress = {name.casefold() for name in settings.in_progress_labels}
         self._cancelled = {name.casefold() for name in settings.cancelled_labels}
-        self._week = compile_pattern(settings.week_label.replace("{week}", "{kr}"), label=True) \
+        self._week = compile_pattern(settings.week_label, placeholder="{week}") \
             if "{week}" in settings.week_label else None
 
-    def work_item(self, issue: Mapping[str, Any], *, linked: Iterable[str] = (),
+    def work_item(self, issue: Mapping[str, Any], *, links: Sequence[tuple[str, str]] = (),
+                  known: Iterable[str] = (), homes: Mapping[str, Sequence[str]] | None = None,
                   number_fields: Iterable[str] = ()) -> WorkItem:
-        """The work item for ``issue``; ``linked`` are KR ids reached through issue links."""
+        """The work item for ``issue``.
+
+        ``links``: its issue links to KR home issues as ``(link type, home key)``; ``known``: the configured
+        KR ids; ``homes``: home key → KR ids (see :meth:`mapping.links.LinkRules.kr_ids`).
+        """
         labels = [str(name) for name in issue.get("labels") or []]
         folded = {name.casefold() for name in labels}
-        kr_ids = tuple(dict.fromkeys([*self.matcher.kr_ids(labels, str(issue.get("title") or "")), *linked]))
+        facts = LinkFacts(title=str(issue.get("title") or ""), labels=labels, links=links)
+        kr_ids = self.links.kr_ids(facts, known=known, homes=homes)
         estimate = _hours((issue.get("time_stats") or {}).get("time_estimate"))
         weight = issue.get("weight")
         points = (float(weight) if weight is not None else None) if self.settings.points == "weight" \
@@ -151,7 +114,7 @@ class IssueTranslator:
 
     def _planned_week(self, labels: list[str], milestone: Any, due: date | None) -> str | None:
         for name in labels if self._week is not None else []:
-            match = self._week.match(name) if self._week else None
+            match = self._week.fullmatch(name.strip()) if self._week else None
             if match and _is_week(match.group("kr").upper()):
                 return match.group("kr").upper()
         if isinstance(milestone, Mapping) and _is_week(str(milestone.get("title") or "").strip().upper()):

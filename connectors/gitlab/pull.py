@@ -29,6 +29,7 @@ from okr_sync.connectors.base import ItemProblem, PullSpec
 from okr_sync.connectors.gitlab.items import IssueTranslator, issue_key, parse_time, split_key
 from okr_sync.connectors.gitlab.transport import GitLabTransport
 from okr_sync.mapping import WorkItem
+from okr_sync.mapping.links import homes_by_key
 
 LINKS = "issue links"
 LINK_INVERSE = {"blocks": "is_blocked_by", "is_blocked_by": "blocks", "relates_to": "relates_to"}
@@ -108,11 +109,13 @@ class IssuePuller:
         linked = self._linked(spec, rows, oldest - self.overlap if oldest else None, links, problems)
         if self.link_types:
             marks[LINKS] = links
+        homes = homes_by_key({kr: home for kr, home in spec.kr_homes.items()
+                              if home.tracker == self.transport.tracker})
         items = []
         for key, row in rows.items():
             try:
-                items.append(self.translator.work_item(row, linked=linked.get(key, ()),
-                                                       number_fields=spec.number_fields))
+                items.append(self.translator.work_item(row, links=linked.get(key, ()), known=spec.kr_ids,
+                                                       homes=homes, number_fields=spec.number_fields))
             except (TypeError, ValueError, AttributeError, KeyError) as exc:  # one bad issue never stops a pull
                 problems.append(_unreadable(self.transport.tracker, key, exc))
         return items, dump_watermark(marks), all_full and not errors, problems
@@ -143,17 +146,17 @@ class IssuePuller:
         return fresh, ScopeMark(_gitlab_time(newest) if newest else None, seen)
 
     def _linked(self, spec: PullSpec, rows: dict[str, dict[str, Any]], since: datetime | None,
-                links: ScopeMark, problems: list[ItemProblem]) -> dict[str, list[str]]:
-        """Work item key → KR ids reached through issue links to the KRs' home issues.
+                links: ScopeMark, problems: list[ItemProblem]) -> dict[str, list[tuple[str, str]]]:
+        """Work item key → its issue links to KR home issues, as ``(link type seen from the item, home key)``.
 
         A link created since the watermark makes its issue a change, once: ``links.seen`` remembers the
         links already delivered inside the overlap window (key ``<item> > <home>``, value its creation).
         """
-        linked: dict[str, list[str]] = {}
+        linked: dict[str, list[tuple[str, str]]] = {}
         if not self.link_types:
             return linked
         seen: dict[str, str] = {}
-        for kr_id, home in spec.kr_homes.items():
+        for home in spec.kr_homes.values():
             if home.tracker != self.transport.tracker:
                 continue
             try:
@@ -169,7 +172,8 @@ class IssuePuller:
                 if "any" not in self.link_types and item_view not in self.link_types:
                     continue
                 key, stamp = issue_key(row), str(row.get("link_created_at") or "")
-                linked.setdefault(key, []).append(kr_id)
+                if (item_view, home.key) not in linked.setdefault(key, []):
+                    linked[key].append((item_view, home.key))
                 created = parse_time(stamp)
                 if since is not None and (created is None or created < since):
                     continue

@@ -1,19 +1,12 @@
-"""Jira issue JSON → :class:`mapping.WorkItem`: link rules, status category, points and numbers.
+"""Jira issue JSON → :class:`mapping.WorkItem`: link facts, status category, points and numbers.
 
-Link rules (``settings.link``, any may match, an item may serve several KRs):
-
-- ``label: "kr:{kr}"`` — a label matching the pattern as a whole;
-- ``title_prefix: "[{kr}]"`` — the summary starting with the pattern;
-- ``field: "Key Result"`` — a custom field (name or id) whose value (text, option or list) is a KR id;
-- ``children_of_home: true`` — the issue's parent is a KR's home issue (``PullSpec.kr_homes``);
-- ``issue_link: "Contributes"`` — an issue link of that type (either direction) to a KR's home issue.
-
-KR ids matching no configured KR are kept: mapping reports them.
+Link rules (``settings.link``: ``label``, ``title_prefix``, ``field`` by name or id, ``children_of_home``,
+``issue_link`` in either direction) are applied by :mod:`mapping.links`, the same on every tracker; this
+module only reads an issue's facts (labels, summary, field texts, parent key, issue links).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -23,20 +16,11 @@ from okr_sync.config.errors import SkippableError
 from okr_sync.config.trackers import JiraTracker
 from okr_sync.connectors.jira.fields import FieldCatalogue
 from okr_sync.mapping import HomeItem, StatusCategory, WorkItem
+from okr_sync.mapping.links import LinkFacts, LinkRules, homes_by_key
 
 CATEGORY = {"new": StatusCategory.TODO, "indeterminate": StatusCategory.IN_PROGRESS, "done": StatusCategory.DONE}
 BASE_FIELDS = ("summary", "status", "labels", "assignee", "duedate", "updated", "resolution", "resolutiondate",
                "parent")
-
-
-def pattern_regex(pattern: str, *, whole: bool) -> re.Pattern[str]:
-    """A regex capturing ``kr`` from a pattern like ``kr:{kr}`` or ``[{kr}]``."""
-    if pattern.count("{kr}") != 1:
-        raise ValueError(f"link pattern {pattern!r} must contain {{kr}} exactly once")
-    before, after = pattern.split("{kr}")
-    capture = r"(?P<kr>\S+?)" if after else r"(?P<kr>\S+)"
-    tail = "" if whole or after else r"(?=\s|$)"
-    return re.compile(re.escape(before) + capture + re.escape(after) + tail)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -66,45 +50,36 @@ class ItemReader:
     kr_homes: Mapping[str, HomeItem]
     number_fields: Mapping[str, str] = field(default_factory=dict)
     """Configured name → field id."""
-    labels: tuple[re.Pattern[str], ...] = ()
-    titles: tuple[re.Pattern[str], ...] = ()
-    kr_fields: tuple[str, ...] = ()
-    children: bool = False
-    link_types: tuple[str, ...] = ()
+    links: LinkRules = field(default_factory=LinkRules)
+    known: frozenset[str] = frozenset()
+    """Every configured KR id (canonical spelling for link rules)."""
+    home_keys: Mapping[str, list[str]] = field(default_factory=dict)
+    """Home issue key → the KR ids homed there (children and issue-link rules)."""
     points_field: str | None = None
     flagged_field: str | None = None
 
     @classmethod
     def build(cls, tracker: str, base_url: str, settings: JiraTracker, catalogue: FieldCatalogue,
-              kr_homes: Mapping[str, HomeItem], number_fields: frozenset[str]) -> ItemReader:
+              kr_homes: Mapping[str, HomeItem], number_fields: frozenset[str],
+              known: frozenset[str] = frozenset()) -> ItemReader:
         """Compile the link rules and resolve every configured field (configuration errors raise here)."""
-        labels, titles, kr_fields, link_types, children = [], [], [], [], False
-        for index, rule in enumerate(settings.link):
-            if rule.label:
-                labels.append(pattern_regex(rule.label, whole=True))
-            elif rule.title_prefix:
-                titles.append(pattern_regex(rule.title_prefix, whole=False))
-            elif rule.field:
-                kr_fields.append(catalogue.resolve(rule.field, setting=f"link.{index}.field").id)
-            elif rule.issue_link:
-                link_types.append(rule.issue_link.casefold())
-            elif rule.children_of_home:
-                children = True
+        rules = [(rule.rule, catalogue.resolve(rule.field, setting=f"link.{index}.field").id if rule.field
+                  else getattr(rule, rule.rule)) for index, rule in enumerate(settings.link)]
         points = catalogue.resolve(settings.points_field, setting="points_field").id if settings.points_field \
             else None
         numbers = {name: catalogue.resolve(name, setting=f"number field {name!r}").id
                    for name in sorted(number_fields)}
         flagged = catalogue.flagged()
         homes = {kr: home for kr, home in kr_homes.items() if home.tracker == tracker}
-        return cls(tracker, base_url, settings, catalogue, homes, numbers, tuple(labels), tuple(titles),
-                   tuple(kr_fields), children, tuple(link_types), points, flagged.id if flagged else None)
+        return cls(tracker, base_url, settings, catalogue, homes, numbers, LinkRules.compile(rules), known,
+                   homes_by_key(homes), points, flagged.id if flagged else None)
 
     def field_ids(self) -> list[str]:
         """The ``fields=`` list of a search: only what translation reads."""
         wanted = list(BASE_FIELDS)
-        if self.link_types:
+        if self.links.link_types():
             wanted.append("issuelinks")
-        extra = [*self.kr_fields, *self.number_fields.values(), self.points_field, self.flagged_field]
+        extra = [*self.links.fields(), *self.number_fields.values(), self.points_field, self.flagged_field]
         wanted += [f for f in extra if f and f not in wanted]
         return wanted
 
@@ -158,24 +133,14 @@ class ItemReader:
         return bool(self.flagged_field and fields.get(self.flagged_field))
 
     def _kr_ids(self, fields: Mapping[str, Any]) -> tuple[str, ...]:
-        found: list[str] = []
-        for label in fields.get("labels") or []:
-            found += [m.group("kr") for rx in self.labels if (m := rx.fullmatch(str(label)))]
-        summary = str(fields.get("summary") or "")
-        found += [m.group("kr") for rx in self.titles if (m := rx.match(summary))]
-        for fid in self.kr_fields:
-            found += text_values(fields.get(fid))
-        if self.children or self.link_types:
-            by_key: dict[str, list[str]] = {}
-            for kr, home in self.kr_homes.items():
-                by_key.setdefault(home.key, []).append(kr)
-            if self.children:
-                found += by_key.get(str((fields.get("parent") or {}).get("key")), [])
-            for link in fields.get("issuelinks") or []:
-                if str((link.get("type") or {}).get("name", "")).casefold() in self.link_types:
-                    other = link.get("outwardIssue") or link.get("inwardIssue") or {}
-                    found += by_key.get(str(other.get("key")), [])
-        return tuple(dict.fromkeys(kr for kr in found if kr))
+        links = [(str((link.get("type") or {}).get("name", "")),
+                  str((link.get("outwardIssue") or link.get("inwardIssue") or {}).get("key")))
+                 for link in fields.get("issuelinks") or []] if self.links.link_types() else []
+        facts = LinkFacts(
+            title=str(fields.get("summary") or ""), labels=[str(label) for label in fields.get("labels") or []],
+            fields={fid: text_values(fields.get(fid)) for fid in self.links.fields()},
+            parent=str((fields.get("parent") or {}).get("key") or "") or None, links=links)
+        return self.links.kr_ids(facts, known=self.known, homes=self.home_keys)
 
 
 def text_values(value: Any) -> list[str]:

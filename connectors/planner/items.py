@@ -2,7 +2,8 @@
 
 Pure functions over plain data (no Graph types), so they are tested without a sandbox. A Planner
 task is linked to KRs by the name of its bucket, a prefix of its title, or the names of the
-categories (labels) applied to it, each a pattern with ``{kr}`` (``config.LinkRule``).
+categories (labels) applied to it, each a pattern with ``{kr}``, applied by :mod:`mapping.links` with
+the same meaning as on every tracker.
 
 The watermark is JSON: ``{"v": 1, "plans": {"<plan id>": {"<task id>": "<ETag>"}}}``. Graph has no
 "changed since" for Planner, so a pull lists each plan's tasks and compares ETags: a task whose ETag
@@ -12,7 +13,6 @@ is new or different changed; tasks missing from the list are gone (reported by a
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -20,8 +20,9 @@ from datetime import UTC, date, datetime
 from okr_sync.config.errors import ConfigurationError
 from okr_sync.config.trackers import LinkRule
 from okr_sync.mapping import StatusCategory, WorkItem, iso_week
+from okr_sync.mapping.links import LinkFacts, LinkRules
 
-KR_ID = r"[A-Za-z0-9][A-Za-z0-9._:-]*?"
+SUPPORTED = frozenset({"bucket", "category", "title_prefix"})
 WATERMARK_VERSION = 1
 Etags = dict[str, dict[str, str]]
 """plan id → task id → ETag."""
@@ -47,64 +48,29 @@ class TaskFacts:
 
 
 class LinkMatcher:
-    """The configured link rules of a Planner tracker, compiled once."""
+    """The configured link rules of a Planner tracker, compiled once (:class:`mapping.links.LinkRules`)."""
 
     def __init__(self, rules: Sequence[LinkRule], *, tracker: str) -> None:
-        self.bucket: list[re.Pattern[str]] = []
-        self.category: list[re.Pattern[str]] = []
-        self.title: list[re.Pattern[str]] = []
-        self.bare: set[re.Pattern[str]] = set()
-        """Patterns that are nothing but ``{kr}``: they link only configured KR ids."""
         for rule in rules:
-            pattern = rule.pattern
-            if rule.rule not in ("bucket", "category", "title_prefix") or pattern is None:
-                raise ConfigurationError(f"link rule '{rule.rule}' is not supported by Planner; use bucket, "
-                                         "category or title_prefix", tracker=tracker)
-            if "{kr}" not in pattern:
-                raise ConfigurationError(f"link pattern {pattern!r} lacks {{kr}}; write e.g. \"[{{kr}}]\"",
-                                         tracker=tracker)
-            head, _, tail = pattern.partition("{kr}")
-            regex = re.compile(re.escape(head) + f"(?P<kr>{KR_ID})" + re.escape(tail) +
-                               (r"\s*" if rule.rule == "title_prefix" else ""), re.IGNORECASE)
-            {"bucket": self.bucket, "category": self.category, "title_prefix": self.title}[rule.rule].append(regex)
-            if pattern.strip() == "{kr}":
-                self.bare.add(regex)
+            if rule.rule not in SUPPORTED:
+                raise ConfigurationError(f"link rule '{rule.rule}' is not supported by Planner; use "
+                                         f"{', '.join(sorted(SUPPORTED))}", tracker=tracker)
+        try:
+            self.rules = LinkRules.compile((rule.rule, rule.pattern) for rule in rules)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc), tracker=tracker) from None
+        self.bucket = "bucket" in self.rules.kinds()
+        self.category = "category" in self.rules.kinds()
 
     @property
     def needs_names(self) -> bool:
         """Whether bucket or category names are needed to link (else the tasks list alone suffices)."""
-        return bool(self.bucket or self.category)
+        return self.bucket or self.category
 
     def kr_ids(self, task: TaskFacts, known: frozenset[str] = frozenset()) -> tuple[str, ...]:
-        """Every KR id the task names, in rule order, without duplicates.
-
-        Ids matching no configured KR are kept (mapping reports them), except from a bare ``{kr}`` bucket
-        or category pattern, which would otherwise take every bucket ("Backlog") for a KR: those link only
-        ids in ``known`` (when ``known`` is given).
-        """
-        found: list[str] = []
-        for regex in self.bucket:
-            if task.bucket and (match := regex.fullmatch(task.bucket.strip())):
-                found += self._accepted(regex, [match["kr"]], known)
-        for regex in self.category:
-            ids = [m["kr"] for name in task.categories if (m := regex.fullmatch(name.strip()))]
-            found += self._accepted(regex, ids, known)
-        for regex in self.title:
-            rest = task.title.lstrip()
-            while match := _prefix(regex, rest):
-                found.append(match["kr"])
-                rest = rest[match.end():]
-        return tuple(dict.fromkeys(found))
-
-    def _accepted(self, regex: re.Pattern[str], ids: list[str], known: frozenset[str]) -> list[str]:
-        if regex in self.bare and known:
-            return [kr for kr in ids if kr in known]
-        return ids
-
-
-def _prefix(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
-    match = regex.match(text)
-    return match if match and match["kr"] else None
+        """Every KR id the task names, in rule order, without duplicates (``known``: configured KR ids)."""
+        facts = LinkFacts(title=task.title, bucket=task.bucket, categories=task.categories)
+        return self.rules.kr_ids(facts, known=known)
 
 
 def status_of(percent: int) -> StatusCategory:

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from okr_sync.config.trackers import GitLabTracker
-from okr_sync.connectors.gitlab.items import IssueTranslator, compile_pattern, issue_key, split_key
+from okr_sync.connectors.gitlab.items import IssueTranslator, issue_key, split_key
+from okr_sync.mapping.links import compile_pattern, title_ids
 
 BASE: dict[str, Any] = {"kind": "gitlab", "url": "https://gitlab.example.gov", "auth": {"token": "t0k3n-unused"},
                         "scope": {"groups": ["okr"]}}
@@ -44,8 +45,12 @@ def test_milestone_titled_as_a_week_plans_the_item() -> None:
     ids=["scoped", "empty-id", "single-colon-vs-scoped", "case", "title", "title-not-prefix"],
 )
 def test_link_patterns(pattern: str, label: bool, text: str, expected: str | None) -> None:
-    match = compile_pattern(pattern, label=label).match(text)
-    assert (match.group("kr") if match else None) == expected
+    regex = compile_pattern(pattern)
+    if label:
+        match = regex.fullmatch(text)
+        assert (match.group("kr") if match else None) == expected
+    else:
+        assert title_ids(regex, text) == ([expected] if expected else [])
 
 
 def test_keys_and_their_errors() -> None:
@@ -53,5 +58,5 @@ def test_keys_and_their_errors() -> None:
     assert split_key("a/b/c#3") == ("a/b/c", 3)
     with pytest.raises(ValueError, match="<project path>#<iid>"):
         split_key("PGE-2")
-    with pytest.raises(ValueError, match="no \\{kr\\} placeholder"):
-        compile_pattern("kr::", label=True)
+    with pytest.raises(ValueError, match="must contain \\{kr\\} exactly once"):
+        compile_pattern("kr::")
