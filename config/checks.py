@@ -15,10 +15,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from okr_sync.config.errors import Problem
-from okr_sync.config.trackers import ALLOWED_RULES, PATTERN_RULES
+from okr_sync.config.plugins import installed
+from okr_sync.config.trackers import PATTERN_RULES, LinkRule
 
 _CHECKIN = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)\s+([01]\d|2[0-3]):[0-5]\d$", re.IGNORECASE)
-_HOME_KEYS = {"jira": ("key",), "gitlab": ("project", "iid"), "planner": ("task",)}
 
 
 def semantic_problems(data: dict[str, Any]) -> list[Problem]:
@@ -149,13 +149,13 @@ def _tracker_links(trackers: dict[str, Any]) -> Iterator[Problem]:
         if not isinstance(tracker, dict):
             continue
         kind = tracker.get("kind")
+        plugin = installed().get(str(kind))
         for index, rule in _items(tracker.get("link")):
             at = f"trackers.{name}.link.{index}"
             for key, value in rule.items():
-                known_rules = set().union(*ALLOWED_RULES.values())
-                if kind in ALLOWED_RULES and key in known_rules and key not in ALLOWED_RULES[kind] \
+                if plugin is not None and key in LinkRule.model_fields and key not in plugin.link_rules \
                         and value not in (None, False):
-                    allowed = ", ".join(sorted(ALLOWED_RULES[kind]))
+                    allowed = ", ".join(sorted(plugin.link_rules))
                     yield Problem(f"{at}.{key}", f"link rule '{key}' does not exist for {kind}; use one of {allowed}")
                 elif key in PATTERN_RULES and isinstance(value, str) and "{kr}" not in value:
                     yield Problem(f"{at}.{key}", f"pattern '{value}' has no {{kr}} placeholder; write where the KR "
@@ -186,7 +186,8 @@ def _home(at: str, home: Any, trackers: dict[str, Any]) -> Iterator[Problem]:
                                        f"{_suggest(name, list(trackers))}")
         return
     kind = trackers[name].get("kind") if isinstance(trackers[name], dict) else None
-    needed = _HOME_KEYS.get(str(kind), ())
+    plugin = installed().get(str(kind))
+    needed = tuple(key for key, info in plugin.home.model_fields.items() if info.is_required()) if plugin else ()
     missing = [key for key in needed if home.get(key) in (None, "")]
     if missing:
         yield Problem(at, f"a {kind} home needs {' and '.join(needed)} (missing {', '.join(missing)})")

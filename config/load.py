@@ -22,6 +22,7 @@ from okr_sync.config.checks import semantic_problems, warnings_for
 from okr_sync.config.errors import ConfigurationError, Problem
 from okr_sync.config.models import Settings
 from okr_sync.config.people import read_people_file
+from okr_sync.config.plugins import GROUP, broken, installed
 from okr_sync.config.source import KeyPath, SourceDocument, parse, read_file
 
 DEFAULT_CONFIG = "okr-sync.yaml"
@@ -162,11 +163,25 @@ def _message(error: Any, path: KeyPath) -> str:
     if kind == "union_tag_invalid":
         ctx = error.get("ctx", {})
         discriminator, tag = ctx.get("discriminator", "kind"), ctx.get("tag")
+        if len(path) == 3 and path[0] == "trackers":
+            return _unknown_tracker_kind(str(tag))
         return f"unknown {discriminator} '{tag!s}'; expected one of {ctx.get('expected_tags')}"
     if kind == "union_tag_not_found":
         return f"{error.get('ctx', {}).get('discriminator', 'kind')} is required"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
+
+
+def _unknown_tracker_kind(tag: str) -> str:
+    """A ``kind`` no installed connector serves: the close one, the installed ones, how to add one."""
+    unusable = broken().get(tag)
+    if unusable:
+        return f"the connector for kind '{tag}' is installed but cannot be used: {unusable}"
+    kinds = list(installed())
+    close = difflib.get_close_matches(tag, kinds, n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return (f"unknown kind '{tag}'; {hint}installed tracker kinds: {', '.join(kinds) or 'none'} (a connector for "
+            f"another tracker is a package registering under the entry-point group {GROUP})")
 
 
 def _allowed_keys(path: KeyPath) -> list[str]:

@@ -7,13 +7,14 @@ can be overridden from the environment as ``OKRSYNC_<PATH>`` with ``__`` between
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import Discriminator, Field, Tag, create_model, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from okr_sync.config.people import Person
-from okr_sync.config.trackers import Strict, Tracker
+from okr_sync.config.plugins import installed
+from okr_sync.config.trackers import Strict, TrackerSettings
 from okr_sync.config.types import Duration
 
 
@@ -56,14 +57,41 @@ class Cycle(Strict):
     end: date = Field(description="Last day of the cycle (inclusive).")
 
 
-class HomeRef(Strict):
+class _HomeRefBase(Strict):
     """The tracker item where a KR's or objective's status is written."""
 
     tracker: str = Field(description="Name of a configured tracker.")
-    key: str | None = Field(None, description="Jira issue key.")
-    project: str | int | None = Field(None, description="GitLab project path or id.")
-    iid: int | None = Field(None, description="GitLab issue iid.")
-    task: str | None = Field(None, description="Planner task id.")
+
+
+def _home_ref() -> type[_HomeRefBase]:
+    """``tracker`` plus the home keys of every installed kind (which ones apply is checked per kind)."""
+    annotations: dict[str, list[Any]] = {}
+    descriptions: dict[str, str | None] = {}
+    for plugin in installed().values():
+        for name, info in plugin.home.model_fields.items():
+            annotations.setdefault(name, []).append(info.annotation)
+            descriptions.setdefault(name, info.description)
+    fields: dict[str, Any] = {
+        name: (Union[(*types, None)], Field(None, description=descriptions[name]))
+        for name, types in annotations.items()
+    }
+    return create_model("HomeRef", __base__=_HomeRefBase, __doc__=_HomeRefBase.__doc__, **fields)
+
+
+def _tracker_union() -> Any:
+    """The ``trackers.<name>`` model: a union of the installed kinds' settings, chosen by ``kind``."""
+    models = tuple(plugin.settings for plugin in installed().values())
+    if not models:
+        return Annotated[TrackerSettings, Field(description="No connector is installed.")]
+    return Annotated[Union[models], Field(discriminator="kind")]  # noqa: UP007
+
+
+if TYPE_CHECKING:
+    HomeRef = _HomeRefBase
+    Tracker = TrackerSettings
+else:
+    HomeRef = _home_ref()
+    Tracker = _tracker_union()
 
 
 class MetricSource(Strict):

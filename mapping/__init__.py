@@ -4,7 +4,8 @@ Everything public is re-exported here; import from ``mapping`` rather than its m
 Progress, expected, gap, forecast and rates are fractions (0.42), never percentages.
 """
 
-from okr_sync.mapping.checkin import compose_checkin, item_ref
+from okr_sync.mapping.checkin import checkin_plans, checkin_problems, compose_checkin, item_ref
+from okr_sync.mapping.checkin_render import render_checkin
 from okr_sync.mapping.companion import (
     OWNER_RULES,
     RULES,
@@ -62,7 +63,7 @@ from okr_sync.mapping.progress import (
     metric_progress,
     metric_value,
 )
-from okr_sync.mapping.render import escape, render_checkin, render_status_block
+from okr_sync.mapping.render import escape, render_status_block
 from okr_sync.mapping.results import (
     CheckIn,
     Finding,
@@ -115,6 +116,8 @@ __all__ = [
     "WeekExecution",
     "WorkItem",
     "checkin_marker",
+    "checkin_plans",
+    "checkin_problems",
     "completion_progress",
     "compose_checkin",
     "cycle_end_utc",

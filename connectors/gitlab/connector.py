@@ -22,10 +22,10 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from okr_sync.config.errors import SkippableError, SyncError
-from okr_sync.config.trackers import GitLabTracker
 from okr_sync.connectors.base import DesiredHome, HomeState, PullResult, PullSpec, WebhookEvent, Write, WriteResult
 from okr_sync.connectors.gitlab.items import IssueTranslator, split_key
 from okr_sync.connectors.gitlab.pull import IssuePuller, scope_paths
+from okr_sync.connectors.gitlab.settings import GitLabTracker
 from okr_sync.connectors.gitlab.transport import PAGE_SIZE, GitLabTransport
 from okr_sync.connectors.gitlab.webhook import parse_delivery
 from okr_sync.connectors.gitlab.writeback import ack_signs, block_text, checkin_notes, manual_value, plan_home, splice

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from okr_sync.config.trackers import GitLabTracker
+from okr_sync.connectors.gitlab.settings import GitLabTracker
 from okr_sync.mapping import StatusCategory, WorkItem, iso_week, parse_week
 from okr_sync.mapping.links import LinkFacts, LinkRules, compile_pattern
 

@@ -36,7 +36,7 @@ import requests
 import requests.adapters
 
 from okr_sync.config.errors import AuthError, RetriableError, SkippableError, SyncError
-from okr_sync.config.trackers import GitLabTracker
+from okr_sync.connectors.gitlab.settings import GitLabTracker
 from okr_sync.connectors.redact import redact
 from okr_sync.connectors.responses import BAD_BODY, DEFAULT_RULES, DROPPED, TIMEOUT, TLS, Rule, classify
 from okr_sync.connectors.retry import RetryPolicy, with_retries

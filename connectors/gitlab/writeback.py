@@ -20,9 +20,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from okr_sync.config.trackers import GitLabTracker
 from okr_sync.connectors.base import AckSign, DesiredHome, HomeState, Write
 from okr_sync.connectors.gitlab.items import parse_time
+from okr_sync.connectors.gitlab.settings import GitLabTracker
 from okr_sync.mapping import (
     ManualValue,
     checkin_marker,

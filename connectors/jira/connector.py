@@ -23,7 +23,6 @@ from typing import Any, ClassVar
 
 from okr_sync.config.errors import SkippableError, SyncError
 from okr_sync.config.models import DiscoverRule
-from okr_sync.config.trackers import JiraTracker
 from okr_sync.connectors.base import (
     DesiredHome,
     HomeState,
@@ -41,6 +40,7 @@ from okr_sync.connectors.jira.homes import read_home
 from okr_sync.connectors.jira.items import ItemReader
 from okr_sync.connectors.jira.pull import CLOUD_PAGE, Watermark, search_pages, window_jql
 from okr_sync.connectors.jira.session import JiraSession
+from okr_sync.connectors.jira.settings import JiraTracker
 from okr_sync.connectors.jira.writeback import WriteFields, fields_body, issue_url, plan_home
 from okr_sync.connectors.webhooks import check_hmac_sha256, check_size, header, json_body
 from okr_sync.mapping import HomeItem

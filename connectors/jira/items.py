@@ -13,8 +13,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from okr_sync.config.errors import SkippableError
-from okr_sync.config.trackers import JiraTracker
 from okr_sync.connectors.jira.fields import FieldCatalogue
+from okr_sync.connectors.jira.settings import JiraTracker
 from okr_sync.mapping import HomeItem, StatusCategory, WorkItem
 from okr_sync.mapping.links import LinkFacts, LinkRules, homes_by_key
 

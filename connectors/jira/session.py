@@ -26,7 +26,7 @@ from jira import JIRA, JIRAError
 from requests.adapters import HTTPAdapter
 
 from okr_sync.config.errors import AuthError, RetriableError, SkippableError, SyncError
-from okr_sync.config.trackers import BasicAuth, JiraTracker
+from okr_sync.connectors.jira.settings import BasicAuth, JiraTracker
 from okr_sync.connectors.redact import redact
 from okr_sync.connectors.responses import BAD_BODY, DEFAULT_RULES, DROPPED, TIMEOUT, TLS, Rule, classify
 from okr_sync.connectors.retry import RetryPolicy, with_retries

@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from okr_sync.config.trackers import JiraTracker
 from okr_sync.connectors.base import DesiredHome, Write
 from okr_sync.connectors.jira.fields import FieldCatalogue, JiraField
+from okr_sync.connectors.jira.settings import JiraTracker
 from okr_sync.mapping import KrStatus, checkin_marker, parse_marker, render_checkin, render_status_block, status_marker
 
 ROLES = ("progress", "status", "forecast")

@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from okr_sync.config.errors import AuthError, SkippableError, SyncError
-from okr_sync.config.trackers import PlannerTracker
 from okr_sync.connectors.base import (
     AckSign,
     DesiredHome,
@@ -48,6 +47,7 @@ from okr_sync.connectors.planner.items import (
     work_item,
     write_watermark,
 )
+from okr_sync.connectors.planner.settings import PlannerTracker
 from okr_sync.connectors.planner.webhook import parse_notification
 from okr_sync.mapping import (
     HomeItem,

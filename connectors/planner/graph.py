@@ -47,7 +47,7 @@ from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_service_client import GraphServiceClient
 
 from okr_sync.config.errors import AuthError, RetriableError, SkippableError, SyncError
-from okr_sync.config.trackers import PlannerTracker
+from okr_sync.connectors.planner.settings import PlannerTracker
 from okr_sync.connectors.redact import redact
 from okr_sync.connectors.responses import BAD_BODY, DEFAULT_RULES, DROPPED, TIMEOUT, Rule, classify
 from okr_sync.connectors.retry import RetryPolicy, with_retries

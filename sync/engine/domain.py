@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from okr_sync.config import models as cfg
 from okr_sync.config.models import Settings
-from okr_sync.config.trackers import GitLabTracker, JiraTracker, PlannerTracker
+from okr_sync.config.plugins import installed
 from okr_sync.connectors.base import PullSpec
 from okr_sync.mapping import (
     CompletionMeasure,
@@ -64,18 +64,11 @@ class Domain:
 
 
 def home_item(ref: cfg.HomeRef | None, settings: Settings) -> HomeItem | None:
-    """A configured home reference as a :class:`HomeItem` with the tracker's key convention."""
+    """A configured home reference as a :class:`HomeItem`, keyed as the tracker's connector keys its items."""
     if ref is None:
         return None
-    tracker = settings.trackers[ref.tracker]
-    if isinstance(tracker, JiraTracker):
-        key = str(ref.key)
-    elif isinstance(tracker, GitLabTracker):
-        key = f"{ref.project}#{ref.iid}"
-    elif isinstance(tracker, PlannerTracker):
-        key = str(ref.task)
-    else:  # pragma: no cover - the config union is closed
-        raise TypeError(type(tracker))
+    home = installed()[settings.trackers[ref.tracker].kind].home
+    key = home.model_validate({name: getattr(ref, name, None) for name in home.model_fields}).item_key()
     return HomeItem(ref.tracker, key)
 
 

@@ -30,7 +30,11 @@ CASES = [
     ("unknown-timezone", "  reconcile: 24h", "  reconcile: 24h\n  timezone: Mars/Olympus", "schedule.timezone", 6,
      "unknown time zone 'Mars/Olympus'; use an IANA name such as Europe/Lisbon or America/Sao_Paulo"),
     ("tracker-kind-unknown", "    kind: jira", "    kind: jiraa", "trackers.jira.kind", 10,
-     "unknown 'kind' 'jiraa'; expected one of 'jira', 'gitlab', 'planner'"),
+     "unknown kind 'jiraa'; did you mean 'jira'? installed tracker kinds: gitlab, jira, planner (a connector for "
+     "another tracker is a package registering under the entry-point group okr_sync.connectors)"),
+    ("tracker-kind-youtrack", "    kind: jira", "    kind: youtrack", "trackers.jira.kind", 10,
+     "unknown kind 'youtrack'; installed tracker kinds: gitlab, jira, planner (a connector for another tracker is a "
+     "package registering under the entry-point group okr_sync.connectors)"),
     ("jira-url-missing", "    url: https://jira.example.gov\n", "", "trackers.jira.url", 9,
      "required key is missing"),
     ("duplicate-yaml-key", "    url: https://jira.example.gov", "    url: https://jira.example.gov\n    url: https://x",

@@ -11,7 +11,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 def test_readme_reference_is_current() -> None:
     text = README.read_text(encoding="utf-8")
-    assert splice(text) == text, "README.md is stale: run `python -m config.reference --write README.md`"
+    assert splice(text) == text, "README.md is stale: run `python -m okr_sync.config.reference --write README.md`"
 
 
 def test_reference_covers_every_section_and_key() -> None:

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from okr_sync.config.trackers import GitLabTracker
 from okr_sync.connectors.gitlab.items import IssueTranslator, issue_key, split_key
 from okr_sync.mapping.links import compile_pattern, title_ids
+from okr_sync.connectors.gitlab.settings import GitLabTracker
 
 BASE: dict[str, Any] = {"kind": "gitlab", "url": "https://gitlab.example.gov", "auth": {"token": "t0k3n-unused"},
                         "scope": {"groups": ["okr"]}}

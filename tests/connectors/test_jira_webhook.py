@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from okr_sync.config.errors import AuthError
-from okr_sync.config.trackers import JiraTracker
 from okr_sync.connectors.base import PullSpec, WebhookRejected
 from okr_sync.connectors.jira.connector import JiraConnector
+from okr_sync.connectors.jira.settings import JiraTracker
 from tests.contract.harness_jira import WEBHOOK_SECRET, JiraSite, settings, signed, webhook_body
 
 SITE = {"url": "http://127.0.0.1:9/jira", "user": "okr-bot", "token": "sandbox-jira-token"}

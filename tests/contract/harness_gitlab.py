@@ -13,9 +13,9 @@ from typing import Any
 
 import gitlab
 
-from okr_sync.config.trackers import GitLabTracker
 from okr_sync.connectors.base import DesiredHome, PullSpec
 from okr_sync.connectors.gitlab.connector import GitLabConnector
+from okr_sync.connectors.gitlab.settings import GitLabTracker
 from okr_sync.mapping import HomeItem, KrStatus, KrStatusValue, Provenance, ScoreBand
 
 PROJECT = "okr/work"

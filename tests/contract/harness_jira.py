@@ -17,9 +17,9 @@ from typing import Any
 
 from jira import JIRA
 
-from okr_sync.config.trackers import JiraTracker
 from okr_sync.connectors.base import DesiredHome, PullSpec
 from okr_sync.connectors.jira.connector import JiraConnector
+from okr_sync.connectors.jira.settings import JiraTracker
 from okr_sync.mapping import HomeItem, KrStatus, KrStatusValue, Provenance, ScoreBand
 
 WEBHOOK_SECRET = "jira-webhook-secret-for-tests"

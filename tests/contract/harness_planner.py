@@ -19,9 +19,9 @@ from typing import Any
 
 import httpx
 
-from okr_sync.config.trackers import PlannerTracker
 from okr_sync.connectors.base import DesiredHome, PullSpec
 from okr_sync.connectors.planner.connector import PlannerConnector
+from okr_sync.connectors.planner.settings import PlannerTracker
 from okr_sync.mapping import HomeItem, KrStatus, KrStatusValue, Provenance, ScoreBand
 
 CLIENT_STATE = "planner-client-state-7c1e"

@@ -21,8 +21,10 @@ from urllib3.exceptions import InsecureRequestWarning
 from okr_sync.cli.main import app
 from okr_sync.config.errors import AuthError, SyncError
 from okr_sync.config.load import load_config
-from okr_sync.config.trackers import GitLabTracker, JiraTracker, PlannerTracker
 from okr_sync.connectors.base import PullSpec
+from okr_sync.connectors.gitlab.settings import GitLabTracker
+from okr_sync.connectors.jira.settings import JiraTracker
+from okr_sync.connectors.planner.settings import PlannerTracker
 from okr_sync.connectors.registry import connector_class
 from okr_sync.sandbox.fixtures.demo_story import AS_OF
 from tests.reliability.support import SleepLog

@@ -1,0 +1,16 @@
+"""The GitLab kind as okr-sync sees it before any tracker library loads (entry point ``gitlab``)."""
+
+from __future__ import annotations
+
+from okr_sync.config.plugins import ConnectorPlugin
+from okr_sync.connectors.gitlab.settings import GitLabHome, GitLabTracker
+
+PLUGIN = ConnectorPlugin(
+    kind="gitlab",
+    settings=GitLabTracker,
+    home=GitLabHome,
+    connector="okr_sync.connectors.gitlab.connector:GitLabConnector",
+    link_rules=frozenset({"label", "title_prefix", "issue_link"}),
+    requirement="okr-sync[gitlab]",
+    webhook_setting="webhook_secret",
+)
