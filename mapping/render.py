@@ -1,4 +1,4 @@
-"""Render status blocks and check-ins as Markdown (GitLab), Jira wiki markup or plain text.
+"""Render status blocks (check-ins: ``mapping.checkin_render``) as Markdown (GitLab), Jira wiki markup or plain text.
 
 Each rendering starts (plain text: ends) with its invisible marker (see ``mapping.markers``). Every
 piece of text that comes from data (ids, titles, names, reasons) is escaped for the flavour so that a
@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from okr_sync.mapping.markers import Flavour, checkin_marker, status_marker, wrap_marker
+from okr_sync.mapping.markers import Flavour, status_marker, wrap_marker
 from okr_sync.mapping.model import KrStatusValue
-from okr_sync.mapping.results import CheckIn, Finding, ItemRef, KrStatus, ObjectiveStatus, WeekExecution
+from okr_sync.mapping.results import Finding, ItemRef, KrStatus, ObjectiveStatus, WeekExecution
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+\-!|~@&:])")
@@ -40,8 +40,9 @@ def _label(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
-def _link(ref: ItemRef, flavour: Flavour) -> str:
-    text = escape(f"{ref.key} {ref.title}", flavour)
+def link(ref: ItemRef, flavour: Flavour, *, with_key: bool = True) -> str:
+    """The item's key and title (or the title alone), linked to its URL where the flavour can link."""
+    text = escape(f"{ref.key} {ref.title}" if with_key else ref.title, flavour)
     url = ref.url or ""
     if not url.startswith(("https://", "http://")):
         return text
@@ -68,7 +69,8 @@ def _week_text(week: WeekExecution) -> str:
     return f"{week.week}: {done} ({rate}), {week.unplanned} unplanned"
 
 
-def _format(marker: str, title: str, entries: list[Entry], flavour: Flavour) -> str:
+def format_block(marker: str, title: str, entries: list[Entry], flavour: Flavour) -> str:
+    """A heading and bulleted entries (depth 0 or 1) as one marked block of the flavour."""
     head = escape(title, flavour)
     bullets = {"markdown": ("- ", "  - "), "jira": ("* ", "** "), "text": ("- ", "  * ")}[flavour]
     body = [bullets[min(depth, 1)] + text for depth, text in entries]
@@ -94,7 +96,7 @@ def render_status_block(
     else:
         subject, entries = status.objective_id, _objective_entries(status, flavour)
     heading = title if title is not None else f"OKR status — {subject}"
-    return _format(status_marker(subject), heading, entries, flavour)
+    return format_block(status_marker(subject), heading, entries, flavour)
 
 
 def _status_words(status: KrStatusValue) -> str:
@@ -138,41 +140,3 @@ def _objective_entries(status: ObjectiveStatus, flavour: Flavour) -> list[Entry]
         entries.append(_row("Companion", f"{len(status.findings)} finding(s)", flavour))
         entries.extend(_finding_entries(status.findings, flavour))
     return entries
-
-
-def render_checkin(checkin: CheckIn, flavour: Flavour, *, title: str | None = None,
-                   owner: str | None = None) -> str:
-    """The 3P check-in as a marked block for the flavour (one per KR and ISO week).
-
-    ``owner`` is the KR owner's tracker-native mention (``[~accountid:…]``, ``@user``) or name; it is
-    written as given (it is tracker markup), so the tracker notifies the owner.
-    """
-    entries: list[Entry] = []
-    if owner:
-        entries.append((0, f"{escape('Owner', flavour)}: {owner}"))
-    if checkin.previous_progress is None or checkin.delta is None:
-        progress = f"{_pct(checkin.progress)} (no figure from a week ago)"
-    else:
-        was = _pct(checkin.previous_progress)
-        progress = f"{_pct(checkin.progress)}, was {was} ({checkin.delta * 100:+.0f} pts)"
-    entries.append(_row("Progress", progress, flavour))
-    entries.append(_row("Done this week", str(len(checkin.done_this_week)), flavour))
-    entries.extend((1, _link(ref, flavour)) for ref in checkin.done_this_week)
-    problems = len(checkin.findings) + len(checkin.blocked) + len(checkin.overdue)
-    entries.append(_row("Problems", str(problems) if problems else "none", flavour))
-    entries.extend(_finding_entries(checkin.findings, flavour))
-    entries.extend((1, escape("blocked: ", flavour) + _link(ref, flavour)) for ref in checkin.blocked)
-    entries.extend((1, escape("overdue: ", flavour) + _link(ref, flavour)) for ref in checkin.overdue)
-    planned = sum(len(refs) for _, refs in checkin.plans)
-    entries.append(_row(f"Plans for {checkin.next_week}", f"{planned} item(s)", flavour))
-    for assignee, refs in checkin.plans:
-        entries.extend((1, escape(f"{assignee}: ", flavour) + _link(ref, flavour)) for ref in refs)
-    entries.append(_row("Planned vs executed", _week_text(checkin.execution), flavour))
-    forecast = "none yet" if checkin.forecast is None else _pct(checkin.forecast)
-    entries.append(_row(
-        "Status",
-        f"{_status_words(checkin.status)}; expected {_pct(checkin.expected)}; forecast {forecast}",
-        flavour,
-    ))
-    heading = title if title is not None else f"Weekly check-in {checkin.kr_id} — {checkin.week}"
-    return _format(checkin_marker(checkin.kr_id, checkin.week), heading, entries, flavour)

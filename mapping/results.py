@@ -99,6 +99,8 @@ class KrStatus:
     findings: tuple[Finding, ...] = ()
     planned_vs_executed: tuple[WeekExecution, ...] = ()
     unit: str | None = None
+    forecast_reconstructed: bool = False
+    """The forecast fits progress reconstructed from item dates (``mapping.history``), not only recorded syncs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,16 @@ class CheckIn:
     expected: float
     forecast: float | None
     generated_at: datetime
+    carried_over: tuple[ItemRef, ...] = ()
+    """Open items planned for ``week`` and not done: they carry over into next week's plans."""
+    recent_weeks: tuple[WeekExecution, ...] = ()
+    """Planned vs executed of the completed weeks up to ``week`` (oldest first, at most three)."""
+    running_week: str | None = None
+    """The week under way at ``generated_at`` when it is not among ``recent_weeks``."""
+    confidence: int | None = None
+    """The owner's confidence (0–10) that the KR will be reached, when they gave one."""
+    note: str | None = None
+    """The owner's one-line note or request for help, when they wrote one."""
 
     @property
     def delta(self) -> float | None:

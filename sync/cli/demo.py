@@ -89,7 +89,7 @@ def run_demo(out_dir: Path, *, on_step: Callable[[str], None] = lambda s: None,
             computed = report.computed
             kr_id = next(iter(engine.domain.key_results))
             checkin = engine.checkin(kr_id, week, computed, now)
-            text = render_checkin(checkin, "text", title=f"Weekly check-in {week} — {kr_id} "
+            text = render_checkin(checkin, "text", links=False, title=f"Weekly check-in {week} — {kr_id} "
                                                          f"{engine.domain.key_results[kr_id].title}")
             # the bracketed marker line lets okr-sync find the posted copy; a reader needs none of it
             text = "\n".join(line for line in text.splitlines() if not line.startswith("[okr-sync:"))

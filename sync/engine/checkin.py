@@ -102,7 +102,9 @@ def checkin_title(domain: Any, checkin: CheckIn) -> str:
 def render_digests(domain: Any, groups: Sequence[Digest], fmt: str) -> str:
     """Text (terminal, no markers) or Markdown of the digests; JSON is :func:`digests_json`."""
     parts: list[str] = []
+    advised: set[str] = set()  # each piece of advice once per owner's digest
     for digest in groups:
+        advised.clear()
         count = len(digest.checkins)
         if fmt == "md":
             parts.append(f"## {digest.owner} — {digest.week} ({count} KR{'s' if count != 1 else ''})\n")
@@ -114,8 +116,8 @@ def render_digests(domain: Any, groups: Sequence[Digest], fmt: str) -> str:
         parts.append("\n" if digest.findings else "")
         for checkin in digest.checkins:
             title = checkin_title(domain, checkin)
-            body = render_checkin(checkin, "markdown", title=title) if fmt == "md" else \
-                render_checkin(checkin, "text", title=title)
+            body = render_checkin(checkin, "markdown", title=title, advised=advised) if fmt == "md" else \
+                render_checkin(checkin, "text", title=title, links=False, advised=advised)
             parts.append((body if fmt == "md" else _strip_marker(body)) + "\n")
     return "".join(parts).rstrip("\n") + "\n"
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from okr_sync.engine.acks import acknowledged_fingerprints, without_acknowledged
 from okr_sync.engine.domain import Domain
+from okr_sync.engine.ignored import stored as stored_sentences
+from okr_sync.engine.ignored import with_sentences
 from okr_sync.mapping import (
+    Cycle,
     Finding,
+    KeyResult,
     KrStatus,
     ManualValue,
     ObjectiveStatus,
@@ -23,6 +27,7 @@ from okr_sync.mapping import (
     objective_status,
     unknown_kr_findings,
 )
+from okr_sync.mapping.history import forecast_history, reconstructed_progress
 from okr_sync.store.bulk import AcknowledgedView, bulk
 
 
@@ -59,8 +64,8 @@ def compute(
         source = domain.source_tracker.get(kr.id)
         if source is not None:
             items = [item for item in items if item.tracker == source]
-        krs[kr.id] = kr_status(kr, domain.cycle_of(kr.id), items, now=now, manual=manual.get(kr.id),
-                               history=history.get(kr.id, ()), thresholds=thresholds)
+        krs[kr.id] = _kr_status(kr, domain.cycle_of(kr.id), items, now, manual.get(kr.id),
+                                list(history.get(kr.id, ())), thresholds)
     objectives: dict[str, ObjectiveStatus] = {}
     kr_list = list(domain.key_results.values())
     for objective in domain.objectives.values():
@@ -72,9 +77,24 @@ def compute(
     return Computed(now, krs, objectives, unknown)
 
 
-def _with_findings(status: ObjectiveStatus, findings: tuple[Finding, ...]) -> ObjectiveStatus:
-    from dataclasses import replace
+def _kr_status(kr: KeyResult, cycle: Cycle, items: list[WorkItem], now: datetime, manual: ManualValue | None,
+               recorded: list[ProgressPoint], thresholds: Thresholds) -> KrStatus:
+    """The KR's status; while the recorded history is too short for a trend, the forecast also fits the
+    weekly progress reconstructed from item dates (the burn-up's reconstruction), and says so."""
+    status = kr_status(kr, cycle, items, now=now, manual=manual, history=recorded, thresholds=thresholds)
+    if status.forecast is not None:
+        return status
+    reconstructed = reconstructed_progress(kr, cycle, items, [manual] if manual else [], now)
+    points, leaned = forecast_history(recorded, reconstructed, thresholds.forecast_min_days)
+    if not leaned:
+        return status
+    again = kr_status(kr, cycle, items, now=now, manual=manual, history=points, thresholds=thresholds)
+    if again.forecast is None:
+        return status
+    return replace(again, forecast_reconstructed=True)
 
+
+def _with_findings(status: ObjectiveStatus, findings: tuple[Finding, ...]) -> ObjectiveStatus:
     return replace(status, findings=tuple(dict.fromkeys((*status.findings, *findings))))
 
 
@@ -85,8 +105,13 @@ def compute_from_store(
     now: datetime,
     overlay: Mapping[tuple[str, str], WorkItem] | None = None,
     manual: Mapping[str, ManualValue] | None = None,
+    ignored: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Computed:
-    """Statuses from what the state store holds (``overlay`` items win: a dry run's fresh pull)."""
+    """Statuses from what the state store holds (``overlay`` items win: a dry run's fresh pull).
+
+    Every KR's provenance also says why typed values are not used (:mod:`okr_sync.engine.ignored`):
+    the store's sentences, ``ignored`` winning for the KRs whose home item was just read.
+    """
     items = {(i.tracker, i.key): i for i in store.items()}
     items.update(overlay or {})
     by_kr: dict[str, list[WorkItem]] = defaultdict(list)
@@ -105,4 +130,7 @@ def compute_from_store(
         history = {subject: store.progress_history(subject) for subject in subjects}
         acks = store
     computed = compute(domain, by_kr, now=now, manual=manual, history=history, all_items=items.values())
+    sentences = {**stored_sentences(store, domain, store.written_all() if bulk(store) else None), **(ignored or {})}
+    krs = {kr_id: with_sentences(status, sentences.get(kr_id, ())) for kr_id, status in computed.key_results.items()}
+    computed = replace(computed, key_results=krs)
     return without_acknowledged(computed, acknowledged_fingerprints(acks, subjects))
