@@ -1,7 +1,9 @@
 """Jira emulator (REST v2; v3 and ``latest`` for reads), Cloud or Server, for the unmodified ``jira`` library.
 
-Mounted by the sandbox core under ``/jira``; every absolute URL it returns (issue ``self``,
-``baseUrl``) is built from the request's host and mount, so it works on any port.
+Mounted by the sandbox core under ``/jira``; every absolute URL it returns (issue and comment ``self``,
+``baseUrl``) is built from the request's host and mount, so it works on any port — or, when
+``external_url`` is set (constructor keyword, fixture key or the control API), from that address, as Jira
+builds them from its Base URL setting even when clients reach it under another name.
 
 Behaviour worth knowing (see also :mod:`sandbox.jira_fixture` for the fixture format):
 
@@ -135,6 +137,7 @@ class JiraEmulator(IssueApi, MetaApi, CommentPropertyApi):
                  deployment: str | None = None, bot_time_zone: str | None = None, **_: Any) -> None:
         self.clock = clock
         self.state = build_state(fixture, clock.now(), deployment)
+        self.external_url: str | None = (fixture or {}).get("external_url")
         self._lock = threading.RLock()
         self._urls = _url_map()
         bot_time_zone = bot_time_zone or (fixture or {}).get("bot_time_zone")
@@ -190,7 +193,7 @@ class JiraEmulator(IssueApi, MetaApi, CommentPropertyApi):
                 raise JiraApiError(403, FORBIDDEN.get(handler, "You do not have permission to edit issues "
                                                                "in this project."))
             now = self.clock.tick() if writes else self.clock.now()
-            base = request.host_url.rstrip("/") + request.script_root
+            base = (self.external_url or request.host_url.rstrip("/") + request.script_root).rstrip("/")
             call = Call(request, self.state, user, Renderer(self.state, base, api, user), now)
             result = getattr(self, handler)(call, **values)
         except JiraApiError as exc:

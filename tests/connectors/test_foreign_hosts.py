@@ -138,3 +138,18 @@ def test_planner_next_links_of_another_host_are_followed_on_the_configured_one(
         assert foreign_lookups == []
     finally:
         connector.close()
+
+
+def test_emulators_build_their_urls_from_the_external_url_until_reset(make_sandbox: Callable[..., Any]) -> None:
+    sb = make_sandbox("empty")
+    _set_external(sb, jira="https://jira.internal.example/", gitlab=GITLAB_EXTERNAL)
+    jira = requests.get(f"{sb.info['jira']['url']}/rest/api/2/serverInfo", timeout=5).json()
+    assert jira["baseUrl"] == "https://jira.internal.example"
+    gitlab = requests.get(f"{sb.info['gitlab']['url']}/api/v4/projects/1", timeout=5,
+                          headers={"PRIVATE-TOKEN": sb.info["gitlab"]["token"]}).json()
+    assert gitlab["_links"]["self"] == f"{GITLAB_EXTERNAL}/api/v4/projects/1"
+    bad = requests.post(f"{sb.control_url}/external_urls", json={"redmine": "http://x.example"}, timeout=5)
+    assert bad.status_code == 400 and "jira, gitlab, planner" in bad.json()["error"]
+    sb.reset()
+    assert requests.get(f"{sb.control_url}/external_urls", timeout=5).json() == \
+        {"jira": None, "gitlab": None, "planner": None}
