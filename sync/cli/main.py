@@ -173,6 +173,9 @@ def sandbox(
     jira_deployment: Annotated[str | None, typer.Option(help="cloud | server (overrides the fixture).")] = None,
 ) -> None:
     """Serve emulated Jira, GitLab and Microsoft Graph (Planner) on this machine until Ctrl-C."""
+    from okr_sync.cli.extras import SANDBOX_MODULES, require
+
+    require("sandbox", SANDBOX_MODULES)
     from okr_sync.sandbox.__main__ import main as sandbox_main
 
     argv = ["--host", host, "--port", str(port), "--fixture", fixture]
@@ -193,8 +196,10 @@ def demo(
     from rich.console import Console
 
     from okr_sync.cli.demo import run_demo
+    from okr_sync.cli.extras import DEMO_MODULES, require
     from okr_sync.cli.views import cycle_table, status_table
 
+    require("demo", DEMO_MODULES)
     console = Console()
     run = run_demo(Path(out), on_step=lambda step: console.print(step, style="dim"))
     console.print(cycle_table(run.report))
