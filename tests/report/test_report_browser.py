@@ -1,6 +1,7 @@
 """The HTML report in headless Chromium (issue 10, acceptance 2): loads cleanly, one chart per KR and objective.
 
-Chromium comes from Debian's ``chromium`` package (``make test`` installs it when missing); Playwright drives
+Chromium comes from Debian's ``chromium`` package (``make test`` installs it when missing and it can: root or
+password-less sudo, and apt-get; otherwise ``make`` goes on and this test says how to install it); Playwright drives
 it through ``executable_path``. In CI (``CI=true``) a missing browser fails the test instead of skipping it.
 Screenshots (desktop and phone width) are saved under ``artifacts/``.
 """
@@ -24,8 +25,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 def require_chromium() -> None:
     if CHROMIUM.exists():
         return
-    message = (f"{CHROMIUM} is missing: install Debian's chromium package "
-               "(`apt-get install -y --no-install-recommends chromium`; `make test` does it)")
+    message = (f"{CHROMIUM} is missing: install Debian's chromium package as root "
+               "(`apt-get update && apt-get install -y --no-install-recommends chromium`, or with sudo); "
+               "`make test` does it when it runs as root or with password-less sudo")
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)
     pytest.skip(message)
