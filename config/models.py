@@ -6,10 +6,11 @@ can be overridden from the environment as ``OKRSYNC_<PATH>`` with ``__`` between
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import Discriminator, Field, Tag, create_model, model_validator
+from pydantic import Discriminator, Field, Tag, create_model, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from okr_sync.config.people import Person
@@ -178,6 +179,8 @@ class Settings(BaseSettings):
         extra="forbid", env_prefix="OKRSYNC_", env_nested_delimiter="__", frozen=True,
     )
 
+    locale: str = Field("en", description="Language and region people write in (en, pt-BR, es…): decides how typed "
+                        "numbers are read (pt-BR: 3,6 and 1.234,5; en: 3.6 and 1,234.5).")
     state: StateSettings = Field(default_factory=StateSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
@@ -200,6 +203,13 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Only the merged data the loader passes in: it applies environment overrides itself."""
         return (init_settings,)
+
+    @field_validator("locale")
+    @classmethod
+    def _locale_tag(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*", value.strip()):
+            raise ValueError(f"locale '{value}' is not a language tag; write e.g. en, pt-BR or es")
+        return value.strip()
 
     def person(self, person_id: str | None) -> Person | None:
         """The directory entry of ``person_id``, if any."""

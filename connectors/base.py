@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from okr_sync.config.errors import SyncError
 from okr_sync.mapping import CheckIn, HomeItem, KrStatus, ManualValue, ObjectiveStatus, WorkItem
+from okr_sync.mapping.typed import IgnoredValue
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,8 @@ class PullSpec:
     kr_ids: frozenset[str] = frozenset()
     """Every configured KR id. A pattern that is nothing but ``{kr}`` (a Planner bucket named after its KR)
     links only names in this set, so a bucket called "Backlog" is not taken for an unknown KR."""
+    locale: str = "en"
+    """The configured locale: how numbers people type are read (``mapping.numbers``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,8 @@ class HomeState:
     title: str | None = None
     acks: tuple[AckSign, ...] = ()
     """Acknowledgement signs on the item, oldest first (see :class:`AckSign`)."""
+    ignored: tuple[IgnoredValue, ...] = ()
+    """Values typed for the KR that do not count, newest first, each with why (``mapping.typed``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,13 +42,13 @@ from okr_sync.connectors.planner.items import (
     Etags,
     LinkMatcher,
     TaskFacts,
-    numbers_in,
     read_watermark,
     work_item,
     write_watermark,
 )
 from okr_sync.connectors.planner.settings import PlannerTracker
 from okr_sync.connectors.planner.webhook import parse_notification
+from okr_sync.connectors.typed import numbers_in
 from okr_sync.mapping import (
     HomeItem,
     ManualValue,
@@ -58,6 +58,8 @@ from okr_sync.mapping import (
     rules_in_comment,
     status_marker,
 )
+from okr_sync.mapping.numbers import NumberFormat, number_format
+from okr_sync.mapping.typed import IgnoredValue, TypedValue, choose_manual
 
 if TYPE_CHECKING:
     from okr_sync.connectors.base import WebhookEvent
@@ -163,7 +165,9 @@ class PlannerConnector:
             numbers: dict[str, float] = {}
             if kr_ids and spec.number_fields:
                 try:
-                    numbers = numbers_in(self._ops.details(facts.id)["description"], spec.number_fields)
+                    numbers, unread = numbers_in(self._ops.details(facts.id)["description"], spec.number_fields,
+                                                 number_format(spec.locale))
+                    problems += [ItemProblem(self.name, facts.id, f"task '{facts.title}': {text}") for text in unread]
                 except AuthError:
                     raise
                 except SyncError as exc:
@@ -183,6 +187,7 @@ class PlannerConnector:
         """Each home task's percent, categories, description, ETags and (if asked) manual value."""
         states: dict[HomeItem, HomeState] = {}
         plan_names: dict[str, dict[str, str | None]] = {}
+        fmt = number_format(spec.locale)
         for home in homes:
             try:
                 task = self._ops.task(home.key)
@@ -199,10 +204,10 @@ class PlannerConnector:
             if plan_id not in plan_names:
                 plan_names[plan_id] = self._ops.category_names(plan_id)
             kr_id = spec.manual_homes.get(home)
-            manual = self._manual(details, spec.owners.get(kr_id)) if kr_id else None
+            manual, ignored = self._manual(details, spec.owners.get(kr_id), fmt) if kr_id else (None, ())
             states[home] = HomeState(
                 home=home, exists=True, etag=task.get("@odata.etag"), title=task.get("title"), manual=manual,
-                acks=_acks(details),
+                acks=_acks(details), ignored=ignored,
                 values={"percent": task.get("percentComplete") or 0,
                         "applied": dict(task.get("appliedCategories") or {}), "category_names": plan_names[plan_id],
                         "description": wb.normalised(details.get("description")),
@@ -270,12 +275,11 @@ class PlannerConnector:
                 results.append(WriteResult(write, ok=False, error=exc))
         return results
 
-    def _manual(self, details: Mapping[str, Any], owner: str | None) -> ManualValue | None:
-        """The newest ``okr-value: N`` checklist item written by the KR's owner (anyone's, owner unknown)."""
-        for value in sorted(_manual_values(details), key=lambda v: v.at, reverse=True):
-            if owner is None or owner.casefold() in self._ops.user_names(value.author):
-                return value
-        return None
+    def _manual(self, details: Mapping[str, Any], owner: str | None,
+                fmt: NumberFormat) -> tuple[ManualValue | None, tuple[IgnoredValue, ...]]:
+        """The newest ``okr-value: N`` checklist item an owner wrote, and the newer ones that do not count."""
+        return choose_manual(_typed_values(details), owners=[owner] if owner else [], fmt=fmt,
+                             is_owner=lambda value, who: who.casefold() in self._ops.user_names(value.author))
 
     # -- people ------------------------------------------------------------------------------------
 
@@ -349,19 +353,14 @@ def _editor(item: Mapping[str, Any]) -> str:
     return str((who.get("user") or {}).get("id") or (who.get("application") or {}).get("id") or "unknown")
 
 
-def _manual_values(details: Mapping[str, Any]) -> list[ManualValue]:
+def _typed_values(details: Mapping[str, Any]) -> list[TypedValue]:
     """Every ``okr-value: N`` checklist item, with who last changed it (user, else app id) and when."""
     found = []
     for item in (details.get("checklist") or {}).values():
         key, sep, value = str(item.get("title") or "").partition(":")
-        if not sep or key.strip().casefold() != "okr-value":
-            continue
-        author = _editor(item)
         at = _time(item.get("lastModifiedDateTime"))
-        try:
-            number = float(value.strip().replace(",", ""))
-        except ValueError:
-            continue
-        if at is not None:
-            found.append(ManualValue(number, author, at))
+        if sep and key.strip().casefold() == "okr-value" and at is not None:
+            who = item.get("lastModifiedBy") or {}
+            name = (who.get("user") or {}).get("displayName")
+            found.append(TypedValue(value.strip(), _editor(item), str(name or _editor(item)), at))
     return found

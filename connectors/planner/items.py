@@ -13,7 +13,7 @@ is new or different changed; tasks missing from the list are gone (reported by a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -92,20 +92,6 @@ def work_item(task: TaskFacts, *, tracker: str, kr_ids: tuple[str, ...], blocked
         planned_week=iso_week(due_day) if due_day else None, numbers=dict(numbers),
         updated=seen, completed=task.completed, url=url,
     )
-
-
-def numbers_in(description: str, wanted: Iterable[str]) -> dict[str, float]:
-    """Values of ``name: number`` lines in a task description, for the wanted field names."""
-    names = {name.casefold(): name for name in wanted}
-    found: dict[str, float] = {}
-    for line in description.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip().casefold() in names:
-            try:
-                found[names[key.strip().casefold()]] = float(value.strip().replace(",", ""))
-            except ValueError:
-                continue
-    return found
 
 
 def read_watermark(since: str | None) -> Etags:

@@ -28,6 +28,7 @@ from okr_sync.engine.clock import system_clock
 from okr_sync.engine.compute import Computed, compute_from_store
 from okr_sync.engine.domain import Domain, build_domain
 from okr_sync.engine.people import Directory
+from okr_sync.engine import ignored
 from okr_sync.engine.report import CycleReport, TrackerOutcome
 from okr_sync.mapping import (
     CheckIn,
@@ -122,6 +123,7 @@ class Engine:
         if not dry_run:
             self._absorb_own_writes(report)
             self._record_history(computed, now)
+        self._report_ignored(report)
             finished = self.clock()
             for name, outcome in report.trackers.items():
                 self.store.record_outcome(name, now, finished, outcome.ok, outcome.calls, outcome.writes,  # type: ignore[attr-defined]
@@ -233,12 +235,17 @@ class Engine:
                     self.store.manual_value(kr.id)  # type: ignore[attr-defined]
                 if stored is not None:
                     values[kr.id] = stored
+        directory = Directory(self.settings.people)
+        self._ignored_now = ignored.sentences_read(self.domain, states, directory)  # typed values not counted
+        if not dry_run:
+            ignored.remember(self.store, self.domain, self._ignored_now)
         return values
 
     # --------------------------------------------------------------------------------------- compute
     def _compute(self, now: datetime, overlay: Mapping[tuple[str, str], WorkItem],
                  manual: Mapping[str, ManualValue]) -> Computed:
-        return compute_from_store(self.domain, self.store, now=now, overlay=overlay, manual=manual)
+        return compute_from_store(self.domain, self.store, now=now, overlay=overlay, manual=manual,
+                                  ignored=getattr(self, "_ignored_now", None))
 
     def _acknowledge(self, computed: Computed, states: Mapping[HomeItem, HomeState], *, dry_run: bool) -> Computed:
         """Learn acknowledgement signs people left on home items; drop the findings they acknowledge."""
@@ -248,6 +255,14 @@ class Engine:
         if not signals or dry_run:
             return computed
         learn(self.store, computed, signals)
+    def _report_ignored(self, report: CycleReport) -> None:
+        """Every typed value that does not count is an item-level problem of its home's tracker, each cycle
+        until it is fixed (the status block and ``status`` say the same)."""
+        remembered = ignored.stored(self.store, self.domain, self._written_now)
+        for name, lines in ignored.problems(self.domain, {**remembered, **self._ignored_now}).items():
+            if name in report.trackers:
+                report.trackers[name].problems.extend(lines)
+
         subjects = [*self.domain.key_results, *self.domain.objectives]
         acks = AcknowledgedView(self.store.acknowledged_by_subject(subjects)) if bulk(self.store) else self.store
         return without_acknowledged(computed, acknowledged_fingerprints(acks, subjects))  # type: ignore[no-any-return]

@@ -33,6 +33,8 @@ class Domain:
     """KR id → tracker whose items a metric KR aggregates (absent: items from any tracker)."""
     identities: dict[str, dict[str, str]] = field(default_factory=dict)
     """Person id → tracker name → identity there (the people directory)."""
+    locale: str = "en"
+    """How numbers people type are read (``settings.locale``)."""
 
     def homes(self) -> dict[str, HomeItem]:
         """Subject (KR or objective) id → home item."""
@@ -60,7 +62,7 @@ class Domain:
         owners = {kr.id: self.identities.get(kr.owner, {}).get(tracker, kr.owner)
                   for kr in self.key_results.values() if kr.owner}
         return PullSpec(kr_homes=homes, number_fields=numbers, manual_homes=manual, owners=owners,
-                        kr_ids=frozenset(self.key_results))
+                        kr_ids=frozenset(self.key_results), locale=self.locale)
 
 
 def home_item(ref: cfg.HomeRef | None, settings: Settings) -> HomeItem | None:
@@ -118,4 +120,4 @@ def build_domain(settings: Settings) -> Domain:
             )
             kr_cycle[kr.id] = objective.cycle
     identities = {person.id: dict(person.identities) for person in settings.people}
-    return Domain(cycles, objectives, key_results, kr_cycle, sources, identities)
+    return Domain(cycles, objectives, key_results, kr_cycle, sources, identities, settings.locale)

@@ -13,7 +13,6 @@ from okr_sync.connectors.base import WebhookRejected
 from okr_sync.connectors.planner.items import (
     LinkMatcher,
     TaskFacts,
-    numbers_in,
     read_watermark,
     status_of,
     work_item,
@@ -85,11 +84,6 @@ def test_work_item_carries_due_week_blocked_and_assignee() -> None:
     assert (item.status, item.blocked, item.due.isoformat() if item.due else None, item.planned_week) == (
         StatusCategory.IN_PROGRESS, True, "2026-11-27", "2026-W48")
     assert item.assignee == "u2" and item.numbers == {"cases": 3.0} and item.kr_ids == ("K",)
-
-
-def test_numbers_come_from_name_value_lines_of_the_description() -> None:
-    text = "Notes\nCases closed: 1,204\nsatisfaction: 4.5\nother: 9\nCases closed : not a number"
-    assert numbers_in(text, ["Cases closed", "Satisfaction"]) == {"Cases closed": 1204.0, "Satisfaction": 4.5}
 
 
 def test_watermark_round_trips_and_garbage_means_full_read() -> None:

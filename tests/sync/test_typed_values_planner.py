@@ -1,0 +1,110 @@
+"""Issue 19 on Planner: a KR owner types ``okr-value: 3,6`` on a 3.2 → 4.0 quality KR.
+
+Through the engine, the real msgraph-sdk and the sandbox's Graph emulator. Under ``locale: pt-BR`` the
+value is 3.6 (half-way, 50 %), never 36 (Done, 100 %, as before). Under ``en`` it is ambiguous: not used,
+and said so on the home task, in the cycle's problems and in ``status``; the same goes for a value typed by
+someone who is not the KR owner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from okr_sync.config.models import Settings
+from okr_sync.connectors.planner.connector import PlannerConnector
+from okr_sync.engine.cycle import Engine
+from okr_sync.sandbox.server import Sandbox
+from okr_sync.store.state import StateStore
+from tests.contract.harness_planner import CLIENT_STATE, NO_SLEEP, STATUS_LABELS
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+PLAN = "planQA0000000000000000000001"
+HOME = "pTqualityhome00000000000001"
+OWNER = {"id": "b2b2b2b2-0000-4000-8000-000000000002", "displayName": "Ana Ruiz",
+         "userPrincipalName": "ana@pge.example", "mail": "ana@pge.example"}
+CLERK = {"id": "c3c3c3c3-0000-4000-8000-000000000003", "displayName": "Bruno Dias",
+         "userPrincipalName": "bruno@pge.example", "mail": "bruno@pge.example"}
+
+
+def fixture(value: str, by: dict[str, Any]) -> dict[str, Any]:
+    return {"planner": {"users": [OWNER, CLERK], "plans": [{
+        "id": PLAN, "title": "Quality", "categories": STATUS_LABELS, "buckets": [{"name": "Key Results"}],
+        "tasks": [{"id": HOME, "title": "OBJ1-KR1: Satisfaction with answers", "bucket": "Key Results",
+                   "checklist": [{"title": f"okr-value: {value}", "by": by["id"], "at": "2026-11-20T10:00:00Z"}]}],
+    }]}}
+
+
+def settings(sb: Sandbox, tmp_path: Path, locale: str) -> Settings:
+    info = sb.info["planner"]
+    planner = {"kind": "planner", "tenant_id": info["tenant_id"], "client_id": info["client_id"],
+               "auth": {"client_secret": info["client_secret"]}, "graph_url": info["graph_url"],
+               "authority": info["authority"], "ca_cert": info["ca_cert"], "scope": {"plans": [PLAN]},
+               "link": [{"title_prefix": "[{kr}]"}], "timeout": 5, "max_retry_time": "20s",
+               "webhook_client_state": CLIENT_STATE}
+    return Settings.model_validate({
+        "locale": locale, "state": {"url": f"sqlite:///{tmp_path / 'state.db'}"},
+        "trackers": {"planner": planner},
+        "people": [{"id": "ana", "name": "Ana Ruiz", "identities": {"planner": OWNER["id"]}},
+                   {"id": "bruno", "name": "Bruno Dias", "identities": {"planner": CLERK["id"]}}],
+        "cycles": [{"id": "2026-Q4", "start": "2026-10-01", "end": "2026-12-31"}],
+        "objectives": [{"id": "OBJ1", "cycle": "2026-Q4", "title": "Answers citizens trust", "why": "Trust",
+                        "owner": "ana", "key_results": [{
+                            "id": "OBJ1-KR1", "title": "Satisfaction with answers", "owner": "ana",
+                            "kind": "quality", "home": {"tracker": "planner", "task": HOME},
+                            "measure": {"type": "metric", "baseline": 3.2, "target": 4.0, "source": "manual"}}]}],
+    })
+
+
+def run(sb: Sandbox, tmp_path: Path, locale: str) -> tuple[Any, dict[str, Any]]:
+    config = settings(sb, tmp_path, locale)
+    store = StateStore.open(config.state.url)
+    connector = PlannerConnector("planner", config.trackers["planner"], sleep=NO_SLEEP)  # type: ignore[arg-type]
+    engine = Engine(config, store, {"planner": connector}, clock=lambda: NOW)
+    report = engine.cycle()
+    home = next(t for t in sb.snapshot()["planner"]["tasks"] if t["id"] == HOME)
+    store.close()
+    connector.close()
+    return report, home
+
+
+def description(sb: Sandbox) -> str:
+    details = sb.snapshot()["planner"]["taskDetails"]
+    found = details[HOME] if isinstance(details, dict) else next(d for d in details if d["id"] == HOME)
+    return str(found.get("description") or "")
+
+
+def test_a_decimal_comma_under_pt_br_is_three_point_six_not_thirty_six(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sb = make_sandbox(fixture("3,6", OWNER))
+    report, home = run(sb, tmp_path, "pt-BR")
+    status = report.computed.key_results["OBJ1-KR1"]
+    assert status.current == 3.6 and abs(status.progress - 0.5) < 1e-9
+    assert status.status.value != "done"
+    assert home["percentComplete"] == 50
+
+
+def test_an_ambiguous_value_is_not_used_and_says_why_on_the_task_and_in_the_problems(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sb = make_sandbox(fixture("3,6", OWNER))
+    report, home = run(sb, tmp_path, "en")
+    status = report.computed.key_results["OBJ1-KR1"]
+    why = "value 3,6 typed by Ana Ruiz on 2026-11-20, not used: '3,6' is ambiguous"
+    assert status.current is None and status.progress == 0 and home["percentComplete"] == 0
+    assert any(note.startswith(why) and note.endswith("write 3.6") for note in status.provenance.notes)
+    assert "no manual value entered yet" not in status.provenance.notes
+    assert any(p.startswith(f"planner: KR OBJ1-KR1: {why}") for p in report.as_json()["problems"])
+    assert report.exit_code == 1
+    assert why in description(sb)
+
+
+def test_a_value_typed_by_someone_else_is_not_used_and_says_so(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sb = make_sandbox(fixture("3.6", CLERK))
+    report, home = run(sb, tmp_path, "en")
+    why = "value 3.6 typed by Bruno Dias on 2026-11-20, not used: Bruno Dias is not the KR owner"
+    assert report.computed.key_results["OBJ1-KR1"].current is None and home["percentComplete"] == 0
+    assert f"planner: KR OBJ1-KR1: {why}" in report.problems
+    assert why in description(sb)
