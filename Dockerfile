@@ -3,6 +3,7 @@
 #   docker run -v ./okr-sync.yaml:/etc/okr-sync/okr-sync.yaml:ro -v okr-sync-state:/var/lib/okr-sync \
 #              -e JIRA_TOKEN -p 8080:8080 okr-sync            # (see compose.yaml for okr-sync + PostgreSQL)
 # Build stage: install the package and its extras into /install; nothing of the build toolchain ships.
+# EXTRAS picks trackers and PostgreSQL (all = jira, gitlab, planner, postgres); never sandbox or dev.
 FROM python:3.11-slim AS build
 ARG EXTRAS=all
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -12,8 +13,12 @@ COPY config ./config
 COPY mapping ./mapping
 COPY connectors ./connectors
 COPY sync ./sync
+# The wheel's package list names okr_sync.sandbox, so the build needs its folder; the installed copy is
+# removed right after: the production image has no tracker emulators (okr-sync[sandbox] is for demos and tests).
 COPY sandbox ./sandbox
 RUN pip install --prefix=/install ".[${EXTRAS}]" \
+ && rm -rf /install/lib/python3*/site-packages/okr_sync/sandbox \
+ && if find /install -path '*/okr_sync/sandbox*' | grep -q .; then echo "okr_sync.sandbox left in the image" >&2; exit 1; fi \
  && find /install -depth -type d -name __pycache__ -exec rm -rf {} +
 
 # Runtime stage: the installed packages and an unprivileged user, nothing else.
@@ -24,6 +29,8 @@ LABEL org.opencontainers.image.title="okr-sync" \
 RUN useradd --system --uid 10001 --home-dir /var/lib/okr-sync --create-home --shell /usr/sbin/nologin okr-sync \
  && mkdir -p /etc/okr-sync && chown okr-sync /etc/okr-sync
 COPY --from=build /install /usr/local
+# Fails the build if the sandbox (or its TLS helper) is importable in what ships.
+RUN python -c "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in ('okr_sync.sandbox', 'trustme')))"
 USER 10001:10001
 WORKDIR /var/lib/okr-sync
 # Config is read from OKRSYNC_CONFIG; the SQLite state store (one replica) lives on the state volume.

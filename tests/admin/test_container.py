@@ -96,3 +96,31 @@ def test_compose_runs_okr_sync_on_postgresql_with_volumes() -> None:
     assert "/var/lib/okr-sync" in mounts and set(compose["volumes"]) == {"pgdata", "state"}
     assert app["environment"]["OKRSYNC_CONFIG"] == "/etc/okr-sync/okr-sync.yaml"
     assert "POSTGRES_PASSWORD:?" in db["environment"]["POSTGRES_PASSWORD"], "no default database password"
+
+
+def test_the_production_image_has_no_sandbox() -> None:
+    """Issue 23: the emulators and trustme never ship. The build stage installs no sandbox/dev extra and
+    deletes the installed okr_sync/sandbox right after pip install (checking it is gone); the runtime stage
+    copies only that tree and fails the build if okr_sync.sandbox or trustme is importable."""
+    found = instructions()
+    runtime_from = max(i for i, (word, _) in enumerate(found) if word == "FROM")
+    build, runtime = found[:runtime_from], found[runtime_from:]
+    [extras] = [arg for word, arg in build if word == "ARG" and arg.startswith("EXTRAS")]
+    default = set(extras.partition("=")[2].split(","))
+    assert default and not default & {"sandbox", "dev"}, extras
+    [install] = [arg for word, arg in build if word == "RUN" and "pip install" in arg]
+    steps = [step.strip() for step in install.split("&&")]
+    pip = next(i for i, step in enumerate(steps) if step.startswith("pip install"))
+    removal = next(i for i, step in enumerate(steps) if step.startswith("rm -rf") and "okr_sync/sandbox" in step)
+    assert pip < removal, "the sandbox must be removed after pip installed it"
+    assert re.fullmatch(r"rm -rf /install/lib/python3\*/site-packages/okr_sync/sandbox", steps[removal])
+    assert any("okr_sync/sandbox" in step and "exit 1" in step for step in steps[removal + 1:]), \
+        "the build stage must check the sandbox is gone"
+    copies = [arg for word, arg in runtime if word == "COPY"]
+    assert copies == ["--from=build /install /usr/local"], "the runtime stage copies only the installed tree"
+    guard = [arg for word, arg in runtime if word == "RUN" and "find_spec" in arg]
+    assert guard and "'okr_sync.sandbox'" in guard[0] and "'trustme'" in guard[0] and "sys.exit(any(" in guard[0]
+    with (ROOT / "pyproject.toml").open("rb") as fh:
+        project = tomllib.load(fh)["project"]
+    assert not any(dep.startswith("trustme") for dep in project["dependencies"]), "trustme is the sandbox extra's"
+    assert any(dep.startswith("trustme") for dep in project["optional-dependencies"]["sandbox"])
