@@ -86,7 +86,14 @@ def _run(engine: Any, chosen: list[str], week: str, now: datetime, *, post: bool
             data["posted"] = report.as_json()
         print_json(data)
         return code
-    typer.echo(render_digests(domain, groups, fmt), nl=False)
+    text = render_digests(domain, groups, fmt)
+    if fmt == "text":  # to the terminal's width, with hanging indents under each bullet
+        import shutil
+
+        from okr_sync.cli.views import wrap_text
+
+        text = wrap_text(text, shutil.get_terminal_size().columns)
+    typer.echo(text, nl=False)
     if report is not None:
         targets = [w for w in report.planned if w.target.startswith("check-in")]
         typer.echo(f"\nposted: {report.writes} write(s), {len(targets)} check-in write(s) "

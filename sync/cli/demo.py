@@ -54,6 +54,8 @@ class DemoRun:
     week: str
     state_path: Path
     html_path: Path | None
+    settings: Any = None
+    """The demo's loaded configuration (people's names, the sandbox trackers' addresses)."""
 
 
 def run_demo(out_dir: Path, *, on_step: Callable[[str], None] = lambda s: None,
@@ -98,7 +100,7 @@ def run_demo(out_dir: Path, *, on_step: Callable[[str], None] = lambda s: None,
             for connector in connectors.values():
                 connector.close()
             store.close()
-    return DemoRun(report, computed, engine.domain, text, kr_id, week, state_path, html_path)
+    return DemoRun(report, computed, engine.domain, text, kr_id, week, state_path, html_path, settings)
 
 
 def _write_report(out_dir: Path, engine: Any, computed: Any, now: datetime) -> Path | None:

@@ -101,14 +101,34 @@ def _tracker_checks(connector: Any, name: str, spec: Any, homes: Mapping[str, An
         return [fail(name, "doctor", exc.message, "fix the problem named and run okr-sync doctor again")]
 
 
-def doctor_table(report: DoctorReport) -> Any:
-    """A rich table: tracker, check, result, detail, fix."""
+NARROW = 100
+"""Below this many columns the doctor prints one block per check instead of a table."""
+
+
+class DoctorView:
+    """The doctor's checks sized to the terminal: a table when wide, one block per check when narrow.
+
+    Passing checks are counted per tracker rather than listed when narrow, so what needs fixing stands out.
+    """
+
+    def __init__(self, report: DoctorReport) -> None:
+        self.report = report
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        """Rich's rendering hook: chooses the layout by the width available."""
+        if options.max_width >= NARROW:
+            yield _table(self.report)
+            return
+        yield from _blocks(self.report)
+
+
+def _table(report: DoctorReport) -> Any:
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title="okr-sync doctor", show_lines=False, expand=True)
     table.add_column("tracker", no_wrap=True)
-    table.add_column("check", overflow="fold")
+    table.add_column("check", overflow="fold", ratio=1)
     table.add_column("", no_wrap=True)
     table.add_column("detail", overflow="fold", ratio=3)
     table.add_column("fix", overflow="fold", ratio=3)
@@ -116,3 +136,29 @@ def doctor_table(report: DoctorReport) -> Any:
         table.add_row(check.tracker, check.topic, Text(MARK[check.level], style=STYLE[check.level]),
                       Text(check.detail), Text(check.fix))
     return table
+
+
+def _blocks(report: DoctorReport) -> Any:
+    from rich.padding import Padding
+    from rich.text import Text
+
+    yield Text("okr-sync doctor", style="bold")
+    passed: dict[str, int] = {}
+    for check in report.checks:
+        if check.level == "ok":
+            passed[check.tracker] = passed.get(check.tracker, 0) + 1
+            continue
+        yield Text("")
+        yield Text.assemble((MARK[check.level], STYLE[check.level]), f" {check.tracker} · {check.topic}")
+        yield Padding(Text(check.detail), (0, 0, 0, 2))
+        if check.fix:
+            yield Padding(Text(f"fix: {check.fix}"), (0, 0, 0, 2))
+    if passed:
+        yield Text("")
+        yield Text("passed: " + ", ".join(f"{tracker} {count} check(s)" for tracker, count in passed.items()),
+                   style=STYLE["ok"])
+
+
+def doctor_table(report: DoctorReport) -> Any:
+    """The doctor's report for the terminal (a table when wide, blocks per check at 80 columns)."""
+    return DoctorView(report)

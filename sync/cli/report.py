@@ -17,7 +17,7 @@ def report(
     out: Annotated[str | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Objectives → KRs with owners, progress, score, status, forecast, burn-up charts, planned vs executed."""
+    """A summary, the KR table, KRs by agency, objectives with burn-up charts, planned vs executed, findings."""
     import json
     from pathlib import Path
 
@@ -36,7 +36,7 @@ def report(
             now = system_clock()()  # $OKRSYNC_NOW fixes it (reproducible reports)
             domain = build_domain(rt.settings)
             computed = compute_from_store(domain, rt.store, now=now)
-            content = build_report(domain, rt.store, computed, now)
+            content = build_report(domain, rt.store, computed, now, settings=rt.settings)
     except ConfigurationError as exc:
         config_failure(exc, fmt == "json")
     if fmt == "json" and out is None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
+import textwrap
 from typing import Any
+
+from rich.text import Text
 
 from okr_sync.engine.compute import Computed
 from okr_sync.engine.domain import Domain
 from okr_sync.engine.report import CycleReport
 from okr_sync.mapping import KrStatus, ObjectiveStatus
+from okr_sync.reports.statuses import STATUS_WORDS as STATUS_WORD_MAP
+from okr_sync.reports.statuses import look
 
-STATUS_WORDS = {"not_started": "not started", "on_track": "on track", "at_risk": "at risk",
-                "off_track": "off track", "done": "done"}
-STATUS_STYLE = {"not_started": "dim", "on_track": "green", "at_risk": "yellow", "off_track": "red", "done": "cyan"}
+STATUS_WORDS = STATUS_WORD_MAP
+"""The pace status in words (``reports.statuses``: the one status language)."""
 
 
 def pct(value: float | None) -> str:
@@ -90,51 +95,94 @@ def _kr_json(status: KrStatus, domain: Domain) -> dict[str, Any]:
     }
 
 
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+WIDE = 120
+"""Terminals this wide show full titles; narrower ones cut titles to fit, with an ellipsis."""
+_BULLET = re.compile(r"^(\s*)([-*!→•]\s+|\d+\.\s+)?")
+
+
+def wrap_text(text: str, width: int) -> str:
+    """Each line wrapped to ``width`` with a hanging indent under its bullet; words are never broken."""
+    out: list[str] = []
+    for line in text.splitlines():
+        match = _BULLET.match(line)
+        hang = " " * (match.end() if match else 0)
+        out += textwrap.wrap(line, width=max(20, width), subsequent_indent=hang, break_long_words=False,
+                             break_on_hyphens=False) or [""]
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
+def status_word(value: str) -> Any:
+    """The pace status as icon and word, styled (colour is never the only carrier)."""
+    shown = look(value)
+    return Text(f"{shown.icon} {shown.word}", style=shown.terminal)
+
+
+def _advice_once(domain: Domain, computed: Computed, krs: list[str]) -> list[Any]:
+    """The companion's top finding per KR, grouped by rule, each rule's advice printed once."""
+    from rich.table import Table
+
+    by_rule: dict[str, list[tuple[str, dict[str, str]]]] = {}
+    for kr_id in krs:
+        top = _top_finding(computed.key_results[kr_id])
+        if top is not None:
+            by_rule.setdefault(top["rule"], []).append((kr_id, top))
+    if not by_rule:
+        return []
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for rule, found in by_rule.items():
+        grid.add_row("", Text(rule.replace("_", " ").capitalize(), style="bold"))
+        for kr_id, top in found:
+            grid.add_row("", Text(f"{kr_id}: {top['reason']}"))
+        actions = list(dict.fromkeys(top["action"] for _, top in found))
+        for action in actions:
+            grid.add_row("", Text(f"→ {action}", style="italic"))
+    return [Text("Companion (top finding per KR, advice once per rule):", style="bold"), grid]
 
 
 def status_table(domain: Domain, computed: Computed, *, objective: str | None = None,
-                 owner: str | None = None) -> Any:
-    """A compact rich table (objectives with their KRs beneath), then the companion's top findings."""
+                 owner: str | None = None, width: int | None = None) -> Any:
+    """A rich table (objectives with their KRs beneath), then the companion's top findings by rule.
+
+    ``width`` is the terminal's: from :data:`WIDE` columns on, titles show whole (wrapping if they must);
+    narrower, each title is cut to the space left by the figures, with an ellipsis.
+    """
     from rich import box
     from rich.console import Group
     from rich.table import Table
-    from rich.text import Text
 
+    if width is None:
+        from rich.console import Console
+
+        width = Console().width
+    wide = width >= WIDE
     table = Table(title=f"OKR status at {computed.at:%Y-%m-%d %H:%M} UTC", expand=False, box=box.SIMPLE_HEAD,
                   pad_edge=False, collapse_padding=True)
-    # The KR column gives way (ellipsis) so the numbers always fit an 80-column terminal.
-    table.add_column("objective / key result", no_wrap=True, overflow="ellipsis", max_width=32)
-    table.add_column("owner", no_wrap=True, overflow="ellipsis", max_width=10)
-    table.add_column("prog.", justify="right", no_wrap=True, min_width=4)
-    table.add_column("score", no_wrap=True, min_width=6)
-    table.add_column("status", no_wrap=True, min_width=11)
-    table.add_column("fcst", justify="right", no_wrap=True, min_width=4)
-    notes: list[Text] = []
-    selected = set(_selected_krs(domain, computed, objective, owner))
+    table.add_column("objective / key result", no_wrap=not wide, overflow="fold" if wide else "ellipsis",
+                     ratio=1)
+    table.add_column("owner", no_wrap=True, overflow="ellipsis", max_width=None if wide else 12)
+    table.add_column("progress", justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True, min_width=13)
+    table.add_column("forecast", justify="right", no_wrap=True)
+    selected = _selected_krs(domain, computed, objective, owner)
+    chosen = set(selected)
     for obj in domain.objectives.values():
         if objective is not None and obj.id != objective:
             continue
         ostatus = computed.objectives[obj.id]
-        krs = [k for k in domain.key_results.values() if obj.id in k.objective_ids and k.id in selected]
+        krs = [k for k in domain.key_results.values() if obj.id in k.objective_ids and k.id in chosen]
         if owner is not None and not krs and obj.owner != owner:
             continue
         tag = " ⇄" if ostatus.cross_sector else ""
-        table.add_row(Text(_clip(f"{obj.id}{tag} {obj.title}", 60), style="bold"), obj.owner or "–",
-                      pct(ostatus.progress), ostatus.band.value,
-                      Text(STATUS_WORDS[ostatus.status.value], style=STATUS_STYLE[ostatus.status.value]), "")
+        table.add_row(Text(f"{obj.id}{tag} {obj.title}", style="bold"), obj.owner or "–",
+                      pct(ostatus.progress), status_word(ostatus.status.value), "")
         for kr in krs:
             s = computed.key_results[kr.id]
-            table.add_row(_clip(f"  {kr.id} {kr.title}", 60), kr.owner or "–", pct(s.progress), s.band.value,
-                          Text(STATUS_WORDS[s.status.value], style=STATUS_STYLE[s.status.value]), pct(s.forecast))
-            top = _top_finding(s)
-            if top is not None:
-                notes.append(Text(f"  {kr.id}: {top['reason']} → {top['action']}"))
+            table.add_row(f"  {kr.id} {kr.title}", kr.owner or "–", pct(s.progress), status_word(s.status.value),
+                          pct(s.forecast))
     legend = Text("⇄ cross-sector objective (KR owners in several departments or agencies)", style="dim")
-    if not notes:
-        return Group(table, legend)
-    return Group(table, legend, Text("Companion (top finding per KR):", style="bold"), *notes)
+    return Group(table, legend, *_advice_once(domain, computed, selected))
 
 
 def cycle_table(report: CycleReport) -> Any:

@@ -14,7 +14,9 @@ from typer.testing import CliRunner
 
 from okr_sync.cli.demo import DemoRun, demo_config_path, run_demo
 from okr_sync.cli.main import app
+from okr_sync.mapping import ProgressPoint, forecast
 from okr_sync.reports.html import Report, build_report, render_html, render_markdown, report_json
+from okr_sync.reports.statuses import STATUSES
 from okr_sync.sandbox.fixtures import demo_story
 from okr_sync.store.state import StateStore
 
@@ -31,7 +33,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
 def report(demo: DemoRun) -> Iterator[Report]:
     store = StateStore.open(f"sqlite:///{demo.state_path}")
     try:
-        yield build_report(demo.domain, store, demo.computed, demo_story.AS_OF)
+        yield build_report(demo.domain, store, demo.computed, demo_story.AS_OF, settings=demo.settings)
     finally:
         store.close()
 
@@ -58,7 +60,11 @@ def test_burnup_of_a_kr_follows_the_story_week_by_week(report: Report) -> None:
     assert kr3.burnup.weekly[-1] == (demo_story.AS_OF, kr3.status.progress)
     assert kr3.burnup.expected[0][1] == 0.0 and kr3.burnup.expected[-1][1] == pytest.approx(1.0)
     assert [t for t, _ in kr3.burnup.recorded] == [demo_story.AS_OF]  # one sync so far
-    assert kr3.burnup.forecast is None  # one recorded point: no trend yet
+    # one recorded point: the forecast fits the weekly reconstruction from item dates, and says so
+    reconstructed = [ProgressPoint(t, v) for t, v in kr3.burnup.weekly[:-1] if v is not None]
+    points = [*reconstructed, ProgressPoint(demo_story.AS_OF, kr3.status.progress)]
+    assert kr3.burnup.forecast_reconstructed and kr3.status.forecast_reconstructed
+    assert kr3.burnup.forecast == pytest.approx(forecast(points, kr3.burnup.end, min_days=1.0))
     values = [v for _, v in kr3.burnup.weekly]
     assert values == sorted(values)  # completion only grows when nothing is reopened
 
@@ -67,14 +73,17 @@ def test_objective_burnup_is_the_weighted_mean_of_its_krs(report: Report) -> Non
     obj2 = report.objectives[1]
     for index, (moment, value) in enumerate(obj2.burnup.weekly[:-1]):
         krs = [e.burnup.weekly[index][1] for e in obj2.key_results]
-        assert value == pytest.approx(sum(krs) / len(krs)), moment
+        if None in krs:  # a KR without a figure then (a manual metric before its first value): a gap
+            assert value is None, moment
+            continue
+        assert value == pytest.approx(sum(k for k in krs if k is not None) / len(krs)), moment
     assert obj2.burnup.weekly[-1][1] == pytest.approx(obj2.status.progress)
 
 
 def test_planned_vs_executed_per_owner_and_week(report: Report) -> None:
     assert report.weeks[0] == "2026-W40" and report.weeks[-1] == "2026-W48"
-    rui = {w.week: (w.executed, w.planned) for w in report.execution["rui.alves"]}
-    carlos = {w.week: (w.executed, w.planned) for w in report.execution["carlos.dias"]}
+    rui = {w.week: (w.executed, w.planned) for w in report.execution["Rui Alves"]}
+    carlos = {w.week: (w.executed, w.planned) for w in report.execution["Carlos Dias"]}
     assert rui["2026-W47"] == (1, 1)  # step 11, done on Nov 18
     assert carlos["2026-W47"] == (1, 2)  # batch 11 done, district 10 still in progress
 
@@ -89,21 +98,46 @@ def test_findings_and_unknown_kr_ids_are_listed(report: Report) -> None:
 def test_html_is_self_contained_with_one_chart_per_kr_and_objective(demo: DemoRun, report: Report) -> None:
     assert demo.html_path is not None and demo.html_path.exists()
     page = demo.html_path.read_text(encoding="utf-8")
-    assert page == render_html(report)
+    assert page == render_html(report)  # the demo's own report: the same content, names and links
     assert page.count('<figure class="chart burnup"') == 9 + 3
     for subject in [*demo.domain.key_results, *demo.domain.objectives]:
         assert f'data-subject="{subject}"' in page
     assert not re.search(r"<script|<link|<img|<iframe|\bsrc=|url\(", page)
-    assert not re.search(r'href="https?://', page)
+    for entry in report.key_results:  # every KR's home and every linked item is a link
+        assert entry.home_url and f'href="{entry.home_url}"' in page, entry.kr.id
+        assert all(f'href="{item.url}"' in page for item in entry.items if item.url), entry.kr.id
+    assert "https://tasks.office.com/" in page  # Planner homes too
     assert '<meta name="viewport"' in page and "@media print" in page and "@media (max-width:640px)" in page
     assert "cross-sector" in page and "Planned vs executed" in page and "Companion findings" in page
+    assert "@page{size:A4" in page and 'id="summary"' in page and 'id="agencies"' in page
+    assert page.count('role="progressbar" aria-label=') == page.count('role="progressbar"')
+
+
+def test_kr_table_is_pre_sorted_by_urgency_with_other_orders_by_anchor(report: Report) -> None:
+    page = render_html(report)
+    default = page.split('id="by-status"')[1].split('id="by-owner"')[0]
+    shown = re.findall(r'<span class="st st-(\w+)">', default)
+    urgency = [STATUSES[value].urgency for value in shown]
+    assert urgency == sorted(urgency) and len(shown) == 9
+    for anchor in ("by-owner", "by-agency", "by-objective"):
+        assert f'href="#{anchor}"' in page and f'id="{anchor}"' in page
+
+
+def test_metric_krs_show_their_own_units_and_gaps_stay_gaps(report: Report) -> None:
+    page = render_html(report)
+    kr2 = next(e for e in report.key_results if e.kr.id == "OBJ3-KR2")  # turnaround 120 → 60 days
+    assert "baseline 120 → now" in page and "→ target 60 days" in page
+    assert kr2.burnup.weekly  # drawn in days: its axis says 120 at 0 % and 60 at 100 %
+    manual = [e for e in report.key_results if e.status.current is None and e.status.unit]
+    for entry in manual:  # a manual metric before its first value: no figure, never a zero
+        assert all(value is None for _, value in entry.burnup.weekly[:-1]), entry.kr.id
 
 
 def test_markdown_and_json(report: Report) -> None:
     md = render_markdown(report)
     assert md.startswith("# OKR report — 2026-11-25 10:00 UTC")
     assert "## OBJ1 Recover tax debt faster without new lawsuits · cross-sector" in md
-    assert "| rui.alves | " in md and "| OBJ1-KR3 Publish the debt-settlement portal | rui.alves |" in md
+    assert "| Rui Alves | " in md and "OBJ1-KR3 Publish the debt-settlement portal](http" in md
     data = json.loads(json.dumps(report_json(report)))
     assert [o["id"] for o in data["objectives"]] == ["OBJ1", "OBJ2", "OBJ3"]
     kr3 = data["objectives"][0]["key_results"][2]
