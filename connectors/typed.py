@@ -30,11 +30,11 @@ def numbers_in(description: str, wanted: Iterable[str], fmt: NumberFormat) -> tu
     return found, unread
 
 
-def number_or_problem(name: str, value: object, fmt: NumberFormat, unread: list[str]) -> float | None:
-    """A field's value as a number (numbers as they are, text in the locale); an unreadable one adds a
-    sentence to ``unread`` and gives None."""
+def number_or_problem(what: str, value: object, fmt: NumberFormat, unread: list[str]) -> float | None:
+    """A field's value as a number (numbers as they are, text in the locale); an unreadable one adds
+    ``<what> not used: <why>`` to ``unread`` and gives None (``what``: "field 'Recovered' = '3,6'")."""
     try:
         return field_number(value, fmt)
     except NumberError as exc:
-        unread.append(f"{name} '{exc.text.strip()}' not used: {exc.reason}")
+        unread.append(f"{what} not used: {exc.reason}")
         return None

@@ -30,6 +30,7 @@ from okr_sync.connectors.gitlab.transport import PAGE_SIZE, GitLabTransport
 from okr_sync.connectors.gitlab.webhook import parse_delivery
 from okr_sync.connectors.gitlab.writeback import ack_signs, block_text, checkin_notes, manual_value, plan_home, splice
 from okr_sync.mapping import HomeItem
+from okr_sync.mapping.numbers import number_format
 
 LOG = logging.getLogger("okr_sync.connectors.gitlab")
 
@@ -105,7 +106,7 @@ class GitLabConnector:
         if (description is not None and not isinstance(description, str)) or not isinstance(labels, list):
             values["error"] = f"home issue {home.key}: GitLab answered a description or labels of the wrong type"
         kr_id = spec.manual_homes.get(home)
-        manual = None
+        manual, ignored = None, ()
         notes: list[dict[str, Any]] = []  # read only when check-ins or a manual value need them (acks ride along)
         if self.settings.write.checkin_note or kr_id is not None:
             try:
@@ -116,9 +117,11 @@ class GitLabConnector:
                 notes = []
             values["checkins"] = checkin_notes(notes)
             if kr_id is not None:
-                manual = manual_value(notes, self.settings.manual_value_prefix, spec.owners.get(kr_id))
+                manual, ignored = manual_value(notes, self.settings.manual_value_prefix, spec.owners.get(kr_id),
+                                               number_format(spec.locale))
         acks = ack_signs(issue, notes, self.settings.write.ack_label_prefix)
-        return HomeState(home, exists=True, values=values, manual=manual, title=issue.get("title"), acks=acks)
+        return HomeState(home, exists=True, values=values, manual=manual, title=issue.get("title"), acks=acks,
+                         ignored=ignored)
 
     def _notes(self, key: str, *, retry: bool = True) -> list[dict[str, Any]]:
         path, iid = split_key(key)

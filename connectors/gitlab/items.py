@@ -15,16 +15,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from okr_sync.connectors.gitlab.settings import GitLabTracker
+from okr_sync.connectors.typed import number_or_problem
 from okr_sync.mapping import StatusCategory, WorkItem, iso_week, parse_week
 from okr_sync.mapping.links import LinkFacts, LinkRules, compile_pattern
+from okr_sync.mapping.numbers import NumberFormat, number_format
 
-_NUMBER = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
+DEFAULT_FORMAT = number_format("en")
 _ISSUE_NUMBERS = ("upvotes", "downvotes", "user_notes_count", "merge_requests_count")
 
 
@@ -71,11 +72,14 @@ class IssueTranslator:
 
     def work_item(self, issue: Mapping[str, Any], *, links: Sequence[tuple[str, str]] = (),
                   known: Iterable[str] = (), homes: Mapping[str, Sequence[str]] | None = None,
-                  number_fields: Iterable[str] = ()) -> WorkItem:
+                  number_fields: Iterable[str] = (), fmt: NumberFormat = DEFAULT_FORMAT,
+                  unread: list[str] | None = None) -> WorkItem:
         """The work item for ``issue``.
 
         ``links``: its issue links to KR home issues as ``(link type, home key)``; ``known``: the configured
-        KR ids; ``homes``: home key → KR ids (see :meth:`mapping.links.LinkRules.kr_ids`).
+        KR ids; ``homes``: home key → KR ids (see :meth:`mapping.links.LinkRules.kr_ids`). Scoped labels
+        holding a wanted number (``Recovered::1.234,5``) are read in ``fmt``; one that cannot be read adds
+        a sentence to ``unread``.
         """
         labels = [str(name) for name in issue.get("labels") or []]
         folded = {name.casefold() for name in labels}
@@ -99,7 +103,7 @@ class IssueTranslator:
             planned_week=self._planned_week(labels, issue.get("milestone"), due),
             points=points,
             estimate=estimate,
-            numbers=self._numbers(issue, labels, set(number_fields)),
+            numbers=self._numbers(issue, labels, set(number_fields), fmt, unread if unread is not None else []),
             updated=parse_time(issue.get("updated_at")),
             completed=parse_time(issue.get("closed_at")) if issue.get("state") == "closed" else None,
             url=issue.get("web_url"),
@@ -125,7 +129,8 @@ class IssueTranslator:
             return iso_week(date.fromisoformat(str(milestone["due_date"])))
         return None
 
-    def _numbers(self, issue: Mapping[str, Any], labels: list[str], wanted: set[str]) -> dict[str, float]:
+    def _numbers(self, issue: Mapping[str, Any], labels: list[str], wanted: set[str], fmt: NumberFormat,
+                 unread: list[str]) -> dict[str, float]:
         if not wanted:
             return {}
         stats = issue.get("time_stats") or {}
@@ -136,8 +141,8 @@ class IssueTranslator:
         candidates["time_spent"] = _hours(stats.get("total_time_spent"))
         for name in labels:
             scope, sep, value = name.rpartition("::")
-            if sep and _NUMBER.match(value.strip()):
-                candidates.setdefault(scope, float(value))
+            if sep and scope in wanted and scope not in candidates:
+                candidates[scope] = number_or_problem(f"label '{name}'", value, fmt, unread)
         for wanted_name in wanted:
             number = candidates.get(wanted_name)
             if isinstance(number, int | float) and not isinstance(number, bool):

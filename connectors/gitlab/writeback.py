@@ -33,6 +33,8 @@ from okr_sync.mapping import (
     rule_from_label,
     rules_in_comment,
 )
+from okr_sync.mapping.numbers import NumberFormat
+from okr_sync.mapping.typed import IgnoredValue, TypedValue, choose_manual
 
 BEGIN = "<!-- okr-sync:begin -->"
 END = "<!-- okr-sync:end -->"
@@ -104,25 +106,28 @@ def checkin_notes(notes: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any
     return found
 
 
-def manual_value(notes: Iterable[Mapping[str, Any]], prefix: str, owner: str | None) -> ManualValue | None:
-    """The latest ``<prefix> <number>`` line in a note by ``owner`` (any author when owner is None)."""
-    pattern = re.compile(r"^\s*" + re.escape(prefix.strip()) + r"\s*([-+]?\d[\d_\u202f ]*(?:[.,]\d+)?)(?:[^\d.,_].*)?$",
-                         re.IGNORECASE | re.MULTILINE)
-    wanted = owner.strip().lstrip("@").casefold() if owner else None
-    best: ManualValue | None = None
+def manual_value(notes: Iterable[Mapping[str, Any]], prefix: str, owner: str | None,
+                 fmt: NumberFormat) -> tuple[ManualValue | None, tuple[IgnoredValue, ...]]:
+    """The latest ``<prefix> <number>`` line by the KR's owner (its last such line per note), and the newer
+    ones that do not count (another author, or not a number in the locale): :func:`mapping.typed.choose_manual`."""
+    pattern = re.compile(r"^\s*" + re.escape(prefix.strip()) + r"\s*(\S.*?)\s*$", re.IGNORECASE | re.MULTILINE)
+    typed = []
     for note in notes:
         author = note.get("author") or {}
-        name = str(author.get("username") or "")
-        if note.get("system") or (wanted is not None and wanted not in (name.casefold(), str(author.get("id")))):
-            continue
         matches = pattern.findall(str(note.get("body") or ""))
         at = parse_time(note.get("updated_at") or note.get("created_at"))
-        if not matches or at is None:
+        if note.get("system") or not matches or at is None:
             continue
-        number = float(re.sub(r"[_\u202f ]", "", matches[-1]).replace(",", "."))
-        if best is None or at > best.at:
-            best = ManualValue(value=number, author=name, at=at)
-    return best
+        username = str(author.get("username") or "")
+        typed.append(TypedValue(matches[-1], f"{username}\x1f{author.get('id')}", username, at))
+    return choose_manual(typed, owners=[owner] if owner else [], fmt=fmt, is_owner=_typed_by)
+
+
+def _typed_by(value: TypedValue, owner: str) -> bool:
+    """Whether the note's author (``username\x1fid``) is ``owner`` (``@user``, ``user`` or a user id)."""
+    username, _, user_id = value.author.partition("\x1f")
+    wanted = owner.strip().lstrip("@").casefold()
+    return wanted in (username.casefold(), user_id)
 
 
 def ack_signs(issue: Mapping[str, Any], notes: Iterable[Mapping[str, Any]], prefix: str) -> tuple[AckSign, ...]:

@@ -153,12 +153,27 @@ def test_manual_value_latest_note_by_the_owner_wins(make_sandbox: Callable[..., 
     for token, body in (("t-ana", "Update: okr-value: 10 is not a line start"), ("t-ana", "okr-value: 12"),
                         ("t-ana", "Progress note\nOKR-Value: 14,5 permits\n"), ("t-rui", "okr-value: 99")):
         client(sb, token).projects.get(PROJECT).issues.get(1).notes.create({"body": body})
-    spec = PullSpec(manual_homes={HOME: "OBJ1-KR1"}, owners={"OBJ1-KR1": "@ana.costa"})
-    manual = connector.read_homes([HOME], spec)[HOME].manual
-    assert manual is not None and (manual.value, manual.author) == (14.5, "ana.costa")
-    assert manual.at.tzinfo is not None
-    anyone = connector.read_homes([HOME], PullSpec(manual_homes={HOME: "OBJ1-KR1"}))[HOME].manual
-    assert anyone is not None and anyone.value == 99, "owner unknown: the latest value by anyone"
+    spec = PullSpec(manual_homes={HOME: "OBJ1-KR1"}, owners={"OBJ1-KR1": "@ana.costa"}, locale="pt-BR")
+    state = connector.read_homes([HOME], spec)[HOME]
+    assert state.manual is not None and (state.manual.value, state.manual.author) == (14.5, "ana.costa")
+    assert state.manual.at.tzinfo is not None
+    assert [(i.text, i.name, i.why) for i in state.ignored] == [("99", "rui", "rui is not the KR owner")]
+
+
+def test_a_manual_value_is_read_in_the_locale_and_only_from_an_owner(make_sandbox: Callable[..., Any]) -> None:
+    """Issue 19: ``14,5`` under ``en`` is ambiguous (the owner's older 12 counts meanwhile, and the note says
+    why 14,5 does not); a KR without owner takes no one's value — as on Jira and Planner."""
+    sb = make_sandbox(FIXTURE)
+    connector = GitLabConnector("gitlab", settings_for(sb), sleep=NO_SLEEP)
+    for body in ("okr-value: 12", "okr-value: 14,5 permits"):
+        client(sb, "t-ana").projects.get(PROJECT).issues.get(1).notes.create({"body": body})
+    state = connector.read_homes([HOME], PullSpec(manual_homes={HOME: "OBJ1-KR1"},
+                                                  owners={"OBJ1-KR1": "ana.costa"}))[HOME]
+    assert state.manual is not None and state.manual.value == 12.0
+    assert [i.why for i in state.ignored] == ["'14,5' is ambiguous in locale en, which writes 1,234.5; write 14.5"]
+    nobody = connector.read_homes([HOME], PullSpec(manual_homes={HOME: "OBJ1-KR1"}))[HOME]
+    assert nobody.manual is None and len(nobody.ignored) == 2
+    assert {i.why for i in nobody.ignored} == {"the KR has no owner in okr-sync.yaml; add owner (or owners)"}
 
 
 def test_missing_home_and_read_only_token(make_sandbox: Callable[..., Any]) -> None:

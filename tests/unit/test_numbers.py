@@ -81,8 +81,8 @@ def test_field_values_as_numbers() -> None:
         field_number(float("nan"), EN)
     unread: list[str] = []
     assert number_or_problem("field 'Recovered'", "12,5", EN, unread) is None
-    assert unread == ["field 'Recovered' '12,5' not used: '12,5' is ambiguous in locale en, which writes "
-                      "1,234.5; write 12.5"]
+    assert unread == ["field 'Recovered' not used: '12,5' is ambiguous in locale en, which writes 1,234.5; "
+                      "write 12.5"]
 
 
 def test_description_lines_are_read_in_the_locale_and_unreadable_ones_reported() -> None:
