@@ -101,7 +101,8 @@ def test_owner_digest_groups_an_owners_krs_and_prints_without_markers(demo: Demo
                                                            AS_OF)), "text")
     assert text.startswith("rui.alves — 2026-W47 (1 KR)\n")
     assert "Weekly check-in 2026-W47 — OBJ1-KR3 Publish the debt-settlement portal" in text
-    assert "- Done this week: 1" in text and "Rui Alves: transparency/portal#15" in text
+    assert "- Done this week: Settlement simulator: step 11" in text
+    assert "Rui Alves: [OBJ1-KR3] Settlement simulator: step 12" in text
     assert "okr-sync:" not in text
     md = render_digests(domain, digests(domain, composed(demo.engine, chosen, "2026-W47", demo.computed, AS_OF)),
                         "md")
