@@ -2,7 +2,17 @@
 
 Each scope (``project okr/work``, ``group okr``) is one list call per 100 issues:
 ``GET /projects/:id/issues`` or ``GET /groups/:id/issues`` with ``updated_after`` = the scope's watermark
-minus ``settings.overlap``, ``order_by=updated_at``, ``sort=asc``, ``per_page=100``, following ``Link``.
+minus ``settings.overlap``, ``order_by=created_at``, ``sort=asc``, ``per_page=100``, following ``Link``.
+
+Why ``created_at``: GitLab pages by offset, and an ordering by ``updated_at`` shifts while people work —
+an issue edited during the pull jumps to the end, every issue after it moves up one place, and the one
+that crosses into an already-read page is never seen (and, older than the new watermark, never again).
+Creation times do not change: an edit moves nothing, an issue entering the ``updated_after`` window
+during the pull only pushes others to a later page (read twice, de-duplicated). Keyset pagination would
+also be stable, but GitLab added it for project issues only recently (gitlab-org/gitlab!199887) and has
+none for group issues, so older instances could not use it.
+What can still shift a page is an issue deleted or moved away mid-pull; the daily full reconcile
+(``schedule.reconcile``) reads every issue again.
 
 The watermark is JSON, per scope: ``{"v": 1, "scopes": {"project okr/work": {"after": "<GitLab time>",
 "seen": {"okr/work#3": "<updated_at>", …}}}}``. ``after`` is the newest ``updated_at`` GitLab reported
@@ -125,7 +135,7 @@ class IssuePuller:
     def _pull_scope(self, name: str, path: str, mark: ScopeMark,
                     problems: list[ItemProblem]) -> tuple[list[dict[str, Any]], ScopeMark]:
         fmt = number_format(spec.locale)
-        query: dict[str, Any] = {"state": "all", "order_by": "updated_at", "sort": "asc"}
+        query: dict[str, Any] = {"state": "all", "order_by": "created_at", "sort": "asc"}  # see module docstring
             unread: list[str] = []
         after = parse_time(mark.after)
         if after is not None:

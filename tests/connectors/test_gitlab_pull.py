@@ -171,3 +171,59 @@ def test_a_new_issue_link_to_a_kr_home_counts_as_a_change(
     changed = connector.pull(first.watermark, spec)
     assert [(item.key, item.kr_ids) for item in changed.items] == [(f"{PROJECT}#3", ("OBJ1-KR1",))]
     assert connector.pull(changed.watermark, spec).items == [], "a link is a change once, not for the overlap"
+
+
+def _edit_during_pull(sb: Any, transport: Any, iids: list[int], *, after_page: int = 1) -> list[int]:
+    """Edit ``iids`` right after the ``after_page``-th issues page reached ``transport`` (before the next
+    request is sent), as people working in GitLab would; returns the iids edited so far."""
+    editor = client(sb).projects.get(PROJECT)
+    edited: list[int] = []
+
+    def hook(response: Any, *args: Any, **kwargs: Any) -> Any:
+        if "/issues" in response.url and not edited and response.headers.get("X-Page") == str(after_page):
+            for iid in iids:
+                issue = editor.issues.get(iid)
+                issue.labels = ["kr::OBJ1-KR9"]
+                issue.save()
+                edited.append(iid)
+        return response
+
+    transport.gl.session.hooks["response"].append(hook)
+    return edited
+
+
+def test_issues_edited_between_page_requests_are_never_skipped(
+        make_sandbox: Callable[..., Any], control_of: Callable[..., Any]) -> None:
+    sb = make_sandbox(_bulk_fixture(250))
+    control = control_of(sb)
+    connector = GitLabConnector("gitlab", settings_for(sb), sleep=NO_SLEEP)
+    edited = _edit_during_pull(sb, connector.transport, [2, 5, 9, 40, 77, 150])  # on pages 1 and 2
+    control.reset_requests()
+
+    pulled = connector.pull(None, PullSpec())
+
+    assert len(edited) == 6
+    keys = {item.key for item in pulled.items}
+    assert keys == {f"{PROJECT}#{n}" for n in range(1, 251)}, f"skipped: {sorted(set(range(1, 251)) - keys)}"
+    assert control.count(ISSUES_ROUTE) == connector.requests_made == 3  # still ⌈250/100⌉ (the rest: the edits)
+    touched = {item.key for item in pulled.items if "OBJ1-KR9" in item.kr_ids}
+    assert f"{PROJECT}#150" in touched  # read after its edit: the new copy
+    later = connector.pull(pulled.watermark, PullSpec())  # the edits on page 1 come back as changes
+    assert {f"{PROJECT}#{n}" for n in (2, 5, 9, 40, 77)} <= {item.key for item in later.items}
+
+
+def test_the_emulator_shifts_updated_at_pages_like_gitlab(make_sandbox: Callable[..., Any]) -> None:
+    """The hazard the created_at order avoids, shown on the emulator: offset pages by updated_at skip issues."""
+    sb = make_sandbox(_bulk_fixture(250))
+    editor = client(sb).projects.get(PROJECT)
+    reader = client(sb).projects.get(PROJECT)
+    seen: list[int] = []
+    for page in (1, 2, 3):
+        rows = reader.issues.list(order_by="updated_at", sort="asc", per_page=100, page=page, state="all")
+        seen += [row.iid for row in rows]
+        if page == 1:
+            for iid in (2, 5, 9):
+                issue = editor.issues.get(iid)
+                issue.labels = ["touched"]
+                issue.save()
+    assert len(set(seen)) < 250 and len(seen) == 250  # three issues read twice, three never
