@@ -24,6 +24,7 @@ from urllib.parse import quote
 from okr_sync.config.errors import SkippableError, SyncError
 from okr_sync.connectors.base import DesiredHome, HomeState, PullResult, PullSpec, WebhookEvent, Write, WriteResult
 from okr_sync.connectors.gitlab.items import IssueTranslator, split_key
+from okr_sync.connectors.gitlab.people import scope_members
 from okr_sync.connectors.gitlab.pull import IssuePuller, scope_paths
 from okr_sync.connectors.gitlab.settings import GitLabTracker
 from okr_sync.connectors.gitlab.transport import PAGE_SIZE, GitLabTransport
@@ -255,16 +256,9 @@ class GitLabConnector:
     # -- people --------------------------------------------------------------------------------------
 
     def list_users(self) -> list[dict[str, Any]]:
-        """Every active human user as ``{"identity", "name", "email"}`` (``okr-sync people import``).
-
-        ``GET /users?active=true&humans=true``, every page. GitLab shows ``email`` to administrators only;
-        others see ``public_email`` when the user made one public, else the e-mail is None.
-        """
-        users = [row for page in self.transport.pages("/users", subject="user list (/users)",
-                                                      query={"active": "true", "humans": "true"})
-                 for row in page if isinstance(row, dict) and row.get("username")]
-        return [{"identity": str(u["username"]), "name": u.get("name"),
-                 "email": u.get("email") or u.get("public_email") or None} for u in users]
+        """The active human members of the configured groups and projects as ``{"identity", "name", "email"}``
+        (``okr-sync people import``; never every user of the instance: :mod:`okr_sync.connectors.gitlab.people`)."""
+        return scope_members(self.transport, self.settings.scope.projects, self.settings.scope.groups)
 
     # -- webhooks and life cycle ---------------------------------------------------------------------
 
