@@ -373,3 +373,20 @@ def test_concurrent_creates_get_distinct_iids(sb: Sandbox) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         iids = sorted(pool.map(create, range(16)))
     assert iids == list(range(31, 47))
+
+
+def test_label_search_token_self_and_project_permissions(sb: Sandbox, gl: gitlab.Gitlab) -> None:
+    project = gl.projects.get("okr/work")
+    assert [lb.name for lb in project.labels.list(search="KR-", get_all=True)] == ["kr::KR-1"]
+    assert [lb.name for lb in project.labels.list(search="nothing-like-this", get_all=True)] == []
+    assert project.permissions == {"project_access": None,
+                                   "group_access": {"access_level": 30, "notification_level": 3}}
+    mine = gl.http_get("/personal_access_tokens/self")
+    assert mine["scopes"] == ["api"] and mine["active"] is True and mine["revoked"] is False
+    assert "token" not in mine  # the value is never shown
+    viewer = gitlab.Gitlab(sb.info["gitlab"]["url"], private_token=READONLY)
+    assert viewer.http_get("/personal_access_tokens/self")["scopes"] == ["read_api"]
+    assert viewer.projects.get("okr/work").permissions["group_access"]["access_level"] == 20
+    with pytest.raises(gitlab.exceptions.GitlabCreateError) as refused:
+        viewer.projects.get("okr/work").labels.create({"name": "x", "color": "#ffffff"})
+    assert refused.value.response_code == 403 and "insufficient_scope" in str(refused.value.error_message)
