@@ -117,7 +117,7 @@ class JiraConnector:
         mark = Watermark() if full else Watermark.decode(since)
         self._remember_site(mark.site)
         reader = ItemReader.build(self.name, self.session.base_url, self.settings, self.catalogue(),
-                                  spec.kr_homes, spec.number_fields, spec.kr_ids)
+                                  spec.kr_homes, spec.number_fields, spec.kr_ids, spec.locale)
         zone = self.session.time_zone() if mark.since is not None else "UTC"
         jql = window_jql(self.settings.scope.jql, mark.since, self.settings.overlap, zone)
         items, delivered = {}, []
@@ -125,17 +125,19 @@ class JiraConnector:
         for page in search_pages(self.session, jql, reader.field_ids()):
             for raw in page:
                 try:
-                    item = reader.work_item(raw)
+                    item = reader.work_item(raw, unread)
                 except SkippableError as exc:  # one unreadable issue never stops the pull
                     problems.append(ItemProblem(self.name, exc.subject or "(issue)", exc.message))
                     continue
                 if item.key in items or not mark.is_new(item.key, item.updated):
                     continue
+                unread: list[str] = []
                 items[item.key] = item
                 delivered.append((item.key, item.updated))
         LOG.info("jira %s: pulled %d changed issue(s)", self.name, len(items))
         after = mark.advance(delivered, self.settings.overlap)
         after.site = {"info": {k: self.session.server_info.get(k) for k in ("versionNumbers", "deploymentType",
+                problems += [ItemProblem(self.name, item.key, text) for text in unread]
                                                                             "baseUrl", "version")},
                       "fields": self._fields_raw, "tz": self.session._time_zone}
         return PullResult(items=list(items.values()), watermark=after.encode(), full=mark.since is None,

@@ -15,10 +15,13 @@ from typing import Any
 from okr_sync.config.errors import SkippableError
 from okr_sync.connectors.jira.fields import FieldCatalogue
 from okr_sync.connectors.jira.settings import JiraTracker
+from okr_sync.connectors.typed import number_or_problem
 from okr_sync.mapping import HomeItem, StatusCategory, WorkItem
 from okr_sync.mapping.links import LinkFacts, LinkRules, homes_by_key
+from okr_sync.mapping.numbers import NumberFormat, number_format
 
 CATEGORY = {"new": StatusCategory.TODO, "indeterminate": StatusCategory.IN_PROGRESS, "done": StatusCategory.DONE}
+DEFAULT_FORMAT = number_format("en")
 BASE_FIELDS = ("summary", "status", "labels", "assignee", "duedate", "updated", "resolution", "resolutiondate",
                "parent")
 
@@ -57,11 +60,13 @@ class ItemReader:
     """Home issue key → the KR ids homed there (children and issue-link rules)."""
     points_field: str | None = None
     flagged_field: str | None = None
+    fmt: NumberFormat = DEFAULT_FORMAT
+    """How numbers typed in text fields are read (the configured locale)."""
 
     @classmethod
     def build(cls, tracker: str, base_url: str, settings: JiraTracker, catalogue: FieldCatalogue,
               kr_homes: Mapping[str, HomeItem], number_fields: frozenset[str],
-              known: frozenset[str] = frozenset()) -> ItemReader:
+              known: frozenset[str] = frozenset(), locale: str = "en") -> ItemReader:
         """Compile the link rules and resolve every configured field (configuration errors raise here)."""
         rules = [(rule.rule, catalogue.resolve(rule.field, setting=f"link.{index}.field").id if rule.field
                   else getattr(rule, rule.rule)) for index, rule in enumerate(settings.link)]
@@ -72,7 +77,7 @@ class ItemReader:
         flagged = catalogue.flagged()
         homes = {kr: home for kr, home in kr_homes.items() if home.tracker == tracker}
         return cls(tracker, base_url, settings, catalogue, homes, numbers, LinkRules.compile(rules), known,
-                   homes_by_key(homes), points, flagged.id if flagged else None)
+                   homes_by_key(homes), points, flagged.id if flagged else None, number_format(locale))
 
     def field_ids(self) -> list[str]:
         """The ``fields=`` list of a search: only what translation reads."""
@@ -83,17 +88,21 @@ class ItemReader:
         wanted += [f for f in extra if f and f not in wanted]
         return wanted
 
-    def work_item(self, raw: Mapping[str, Any]) -> WorkItem:
-        """One issue as a :class:`WorkItem`; :class:`SkippableError` naming the issue when it is unreadable."""
+    def work_item(self, raw: Mapping[str, Any], unread: list[str] | None = None) -> WorkItem:
+        """One issue as a :class:`WorkItem`; :class:`SkippableError` naming the issue when it is unreadable.
+
+        A number field holding text that is no number in the locale (``3,6`` under ``en``) is left out and
+        adds a sentence to ``unread``.
+        """
         try:
-            return self._work_item(raw)
+            return self._work_item(raw, unread if unread is not None else [])
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
             key = raw.get("key") if isinstance(raw, Mapping) else None
             raise SkippableError(f"issue {str(key)[:80] if key else '(no key)'} is not what Jira sends "
                                  f"({type(exc).__name__}: {str(exc)[:120]}); skipped this cycle",
                                  tracker=self.tracker, subject=str(key)[:80] if key else None) from None
 
-    def _work_item(self, raw: Mapping[str, Any]) -> WorkItem:
+    def _work_item(self, raw: Mapping[str, Any], unread: list[str]) -> WorkItem:
         fields = raw.get("fields") or {}
         if not isinstance(fields, dict) or not isinstance(raw.get("key"), str):
             raise ValueError("no key or fields")
@@ -110,7 +119,8 @@ class ItemReader:
             due=date.fromisoformat(due) if isinstance(due, str) and due else None,
             points=number_value(fields.get(self.points_field)) if self.points_field else None,
             numbers={name: value for name, fid in self.number_fields.items()
-                     if (value := number_value(fields.get(fid))) is not None},
+                     if (value := number_or_problem(f"issue {key}: field '{name}'", fields.get(fid), self.fmt,
+                                                    unread)) is not None},
             updated=parse_time(fields.get("updated")),
             completed=parse_time(fields.get("resolutiondate")),
             url=f"{self.base_url}/browse/{key}",
