@@ -153,3 +153,37 @@ def test_emulators_build_their_urls_from_the_external_url_until_reset(make_sandb
     sb.reset()
     assert requests.get(f"{sb.control_url}/external_urls", timeout=5).json() == \
         {"jira": None, "gitlab": None, "planner": None}
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "server"])
+def test_jira_comment_edits_reach_the_configured_site(make_sandbox: Callable[..., Any], control_of: Callable[..., Any],
+                                                      foreign_lookups: list[str], deployment: str) -> None:
+    """Jira builds comment ``self`` from its Base URL: edits still go to the configured URL."""
+    from okr_sync.connectors.base import DesiredHome
+    from okr_sync.connectors.jira.connector import JiraConnector
+    from okr_sync.mapping import HomeItem
+    from tests.contract.harness_jira import JiraSite, kr_status, server_fixture
+    from tests.contract.harness_jira import settings as jira_settings
+
+    sb = make_sandbox(server_fixture() if deployment == "server" else "empty", jira_deployment=deployment)
+    site = JiraSite(sb)
+    try:
+        site.okr_fields()
+        key = site.create_issue("Recover tax debt", kind="Key Result")
+        _set_external(sb, jira="https://jira.internal.example:8443/jira")
+        assert site.client.add_comment(key, "people's comment").self.startswith("https://jira.internal.example")
+        control = control_of(sb)
+        conn = JiraConnector("jira", jira_settings(site.info), sleep=lambda _: None)
+        home = HomeItem("jira", key)
+        for progress in (0.2, 0.5):  # the second sync edits the status comment in place
+            wanted = [DesiredHome(home=home, subject_id="OBJ1-KR1", title="Recover tax debt",
+                                  status=kr_status("OBJ1-KR1", progress))]
+            results = conn.apply(conn.plan_writes(wanted, conn.read_homes([home], PullSpec())))
+            assert results and all(r.ok for r in results), [r.error for r in results]
+        edits = [n for route, n in control.requests()["by_route"].items()
+                 if route.startswith("PUT /jira/rest/api/2/issue/") and route.endswith("/comment/{id}")]
+        assert edits == [1]
+        assert len(site.comments(key)) == 2  # people's comment and one status comment
+        assert foreign_lookups == []
+    finally:
+        site.close()
