@@ -24,6 +24,10 @@ from okr_sync.reports.styles import CSS
 __all__ = ["Report", "build_report", "render_html", "render_markdown", "report_json", "write_html_report"]
 
 
+_SCROLL = '<div class="scroll" tabindex="0" role="region" aria-label="{label}">'
+"""A table that may scroll sideways on a phone: focusable, so keyboards can scroll it too."""
+
+
 def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
@@ -98,9 +102,10 @@ def _summary(report: Report) -> str:
     chips = "".join(f"<li>{badge(v)} {totals[v]} KR{'s' if totals[v] != 1 else ''}</li>"
                     for v in STATUS_ORDER if totals[v])
     return (f'<section class="panel" id="summary"><h2>Summary</h2><ul class="counts">{chips}</ul>'
-            '<div class="summary"><div class="scroll"><table><caption class="note">By objective</caption>'
+            f'<div class="summary">{_SCROLL.format(label="Objectives")}<table>'
+            '<caption class="note">By objective</caption>'
             '<thead><tr><th>objective</th><th>status</th><th class="num">progress</th><th>KRs by status</th>'
-            f'</tr></thead><tbody>{objectives}</tbody></table></div><div class="scroll"><table>'
+            f'</tr></thead><tbody>{objectives}</tbody></table></div>{_SCROLL.format(label="Agencies")}<table>'
             '<caption class="note">By agency or department</caption><thead><tr><th>agency</th>'
             '<th class="num">KRs</th><th>KRs by status</th></tr></thead>'
             f"<tbody>{rows}</tbody></table></div></div></section>")
@@ -142,7 +147,8 @@ def _kr_table(report: Report) -> str:
                 rows.append(f'<tr class="group"><th colspan="8" scope="colgroup">{_e(last)}</th></tr>')
             rows.append(_kr_row(entry))
         tables.append(f'<div class="ordering{" default" if n == 0 else ""}" id="{anchor}"><p class="note">'
-                      f"Sorted by {label}.</p><div class=\"scroll\"><table>{head}<tbody>{''.join(rows)}"
+                      f"Sorted by {label}.</p>{_SCROLL.format(label='Key results by ' + label)}<table>{head}"
+                      f"<tbody>{''.join(rows)}"
                       "</tbody></table></div></div>")
     return (f'<section class="panel" id="krs"><h2>Key results</h2><p class="note sorts">Sort by: {links}</p>'
             f'<div class="orderings">{"".join(tables)}</div></section>')
@@ -226,7 +232,8 @@ def _execution(report: Report) -> str:
         + "</tr>" for owner, weeks in report.execution.items())
     return (f'<section class="panel" id="execution"><h2>Planned vs executed</h2><p class="note">Items of each '
             "KR owner's KRs: done by the week's end / planned for the week. The running week is not over yet."
-            f'</p><div class="scroll"><table><thead><tr><th>owner</th>{head}</tr></thead><tbody>{rows}</tbody>'
+            f'</p>{_SCROLL.format(label="Planned vs executed")}<table><thead><tr><th>owner</th>{head}</tr></thead>'
+            f"<tbody>{rows}</tbody>"
             "</table></div></section>")
 
 
