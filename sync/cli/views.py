@@ -10,6 +10,7 @@ from rich.text import Text
 
 from okr_sync.engine.compute import Computed
 from okr_sync.engine.domain import Domain
+from okr_sync.engine.ignored import in_status
 from okr_sync.engine.report import CycleReport
 from okr_sync.mapping import KrStatus, ObjectiveStatus
 from okr_sync.reports.statuses import STATUS_WORDS as STATUS_WORD_MAP
@@ -182,7 +183,10 @@ def status_table(domain: Domain, computed: Computed, *, objective: str | None = 
             table.add_row(f"  {kr.id} {kr.title}", kr.owner or "–", pct(s.progress), status_word(s.status.value),
                           pct(s.forecast))
     legend = Text("⇄ cross-sector objective (KR owners in several departments or agencies)", style="dim")
-    return Group(table, legend, *_advice_once(domain, computed, selected))
+    unused = [Text(f"  {kr_id}: {line}") for kr_id in selected for line in in_status(computed.key_results[kr_id])]
+    if unused:
+        unused.insert(0, Text("Values typed in the trackers and not used:", style="bold"))
+    return Group(table, legend, *_advice_once(domain, computed, selected), *unused)
 
 
 def cycle_table(report: CycleReport) -> Any:

@@ -87,3 +87,8 @@ def problems(domain: Domain, sentences: Mapping[str, tuple[str, ...]]) -> dict[s
         if kr is not None and kr.home is not None:
             found.setdefault(kr.home.tracker, []).extend(f"KR {kr_id}: {line}" for line in lines)
     return found
+
+
+def in_status(status: KrStatus) -> list[str]:
+    """The ignored-value sentences among a KR's provenance notes (for ``status`` and reports)."""
+    return [note for note in status.provenance.notes if note.startswith("value ") and ", not used: " in note]

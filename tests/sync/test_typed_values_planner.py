@@ -8,11 +8,16 @@ someone who is not the KR owner.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
+from typer.testing import CliRunner
+
+from okr_sync.cli.main import app
 from okr_sync.config.models import Settings
 from okr_sync.connectors.planner.connector import PlannerConnector
 from okr_sync.engine.cycle import Engine
@@ -37,14 +42,14 @@ def fixture(value: str, by: dict[str, Any]) -> dict[str, Any]:
     }]}}
 
 
-def settings(sb: Sandbox, tmp_path: Path, locale: str) -> Settings:
+def config(sb: Sandbox, tmp_path: Path, locale: str) -> dict[str, Any]:
     info = sb.info["planner"]
     planner = {"kind": "planner", "tenant_id": info["tenant_id"], "client_id": info["client_id"],
                "auth": {"client_secret": info["client_secret"]}, "graph_url": info["graph_url"],
                "authority": info["authority"], "ca_cert": info["ca_cert"], "scope": {"plans": [PLAN]},
                "link": [{"title_prefix": "[{kr}]"}], "timeout": 5, "max_retry_time": "20s",
                "webhook_client_state": CLIENT_STATE}
-    return Settings.model_validate({
+    return {
         "locale": locale, "state": {"url": f"sqlite:///{tmp_path / 'state.db'}"},
         "trackers": {"planner": planner},
         "people": [{"id": "ana", "name": "Ana Ruiz", "identities": {"planner": OWNER["id"]}},
@@ -55,7 +60,11 @@ def settings(sb: Sandbox, tmp_path: Path, locale: str) -> Settings:
                             "id": "OBJ1-KR1", "title": "Satisfaction with answers", "owner": "ana",
                             "kind": "quality", "home": {"tracker": "planner", "task": HOME},
                             "measure": {"type": "metric", "baseline": 3.2, "target": 4.0, "source": "manual"}}]}],
-    })
+    }
+
+
+def settings(sb: Sandbox, tmp_path: Path, locale: str) -> Settings:
+    return Settings.model_validate(config(sb, tmp_path, locale))
 
 
 def run(sb: Sandbox, tmp_path: Path, locale: str) -> tuple[Any, dict[str, Any]]:
@@ -108,3 +117,23 @@ def test_a_value_typed_by_someone_else_is_not_used_and_says_so(
     assert report.computed.key_results["OBJ1-KR1"].current is None and home["percentComplete"] == 0
     assert f"planner: KR OBJ1-KR1: {why}" in report.problems
     assert why in description(sb)
+
+
+def test_once_and_status_say_why_a_value_is_not_used(make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    """Acceptance 2 through the CLI: ``once --json`` lists it under problems; ``status`` (text and JSON)."""
+    sb = make_sandbox(fixture("3,6", OWNER))
+    path = tmp_path / "okr-sync.yaml"
+    path.write_text(yaml.safe_dump(config(sb, tmp_path, "en")), encoding="utf-8")
+    why = "value 3,6 typed by Ana Ruiz on 2026-11-20, not used: '3,6' is ambiguous in locale en"
+    once = CliRunner().invoke(app, ["once", "--config", str(path), "--json"], catch_exceptions=False)
+    assert once.exit_code == 1
+    assert [p for p in json.loads(once.output)["problems"] if why in p] != []
+    again = CliRunner().invoke(app, ["once", "--config", str(path), "--json"], catch_exceptions=False)
+    assert [p for p in json.loads(again.output)["problems"] if why in p] != [], "said until it is fixed"
+    text = CliRunner().invoke(app, ["status", "--config", str(path)], env={"COLUMNS": "200"},
+                              catch_exceptions=False).output
+    assert "not used" in text and f"OBJ1-KR1: {why}" in " ".join(text.split())
+    data = json.loads(CliRunner().invoke(app, ["status", "--config", str(path), "--json"],
+                                         catch_exceptions=False).output)
+    [kr] = data["key_results"]
+    assert any(note.startswith(why) for note in kr["provenance"]["notes"])
