@@ -114,6 +114,7 @@ def compose_checkin(
         running_week=running,
         confidence=kr.confidence if confidence is None else confidence,
         note=note,
+        forecast_reconstructed=kr_status.forecast_reconstructed,
     )
 
 

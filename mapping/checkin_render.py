@@ -24,6 +24,7 @@ TEXTS = {
     "progress_delta": "{progress}, {delta} pts since last week",
     "progress_first": "{progress} (no figure from a week ago)",
     "pace": "{status}: {expected} expected now, forecast {forecast}",
+    "pace_reconstructed": "{status}: {expected} expected now, forecast {forecast} (from reconstructed history)",
     "pace_no_forecast": "{status}: {expected} expected now, no forecast yet",
     "confidence": "Owner's confidence",
     "confidence_value": "{confidence}/10",
@@ -97,7 +98,8 @@ def _progress(checkin: CheckIn) -> str:
     if checkin.forecast is None:
         pace = TEXTS["pace_no_forecast"].format(status=status, expected=_pct(checkin.expected))
     else:
-        pace = TEXTS["pace"].format(status=status, expected=_pct(checkin.expected), forecast=_pct(checkin.forecast))
+        template = TEXTS["pace_reconstructed"] if checkin.forecast_reconstructed else TEXTS["pace"]
+        pace = template.format(status=status, expected=_pct(checkin.expected), forecast=_pct(checkin.forecast))
     return f"{progress} · {pace}"
 
 

@@ -158,6 +158,8 @@ class CheckIn:
     """The owner's confidence (0–10) that the KR will be reached, when they gave one."""
     note: str | None = None
     """The owner's one-line note or request for help, when they wrote one."""
+    forecast_reconstructed: bool = False
+    """The forecast leans on progress reconstructed from item dates (see ``KrStatus``)."""
 
     @property
     def delta(self) -> float | None:

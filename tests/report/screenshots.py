@@ -1,6 +1,7 @@
-"""Screenshots of what people see (issue 20, acceptance 1): the report at 1280 px, 390 px and printed (A4 PDF
-page 1 as PNG), and a Jira home, a GitLab home and a Planner task as the sandbox emulators store them,
-rendered into a plain page shaped like the tracker (title, fields, description, comments).
+"""Screenshots of what people see (issue 20, acceptance 1): the report at 1280 px, 390 px and printed (A4 print
+media, page 1), and a Jira home, a GitLab home and a Planner task as the sandbox emulators store them,
+rendered the way each tracker renders its markup (Jira wiki markup, GitLab Markdown, Planner plain text)
+into a plain page shaped like the tracker (title, fields, description, comments).
 
 ``python -m tests.report.screenshots`` rewrites ``docs/screenshots/``; the browser test writes the same
 files into a temporary folder and fails on any console error.
@@ -9,6 +10,7 @@ files into a temporary folder and fails on any console error.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from html import escape
 from pathlib import Path
@@ -30,7 +32,8 @@ header{{background:{bar};color:#fff;padding:10px 18px;font-weight:600}}main{{max
 background:#fff;border:1px solid #dfe1e6;border-radius:6px;padding:18px}}h1{{font-size:1.4rem;margin:0 0 8px}}
 .meta{{color:#44546f;font-size:.9rem;margin-bottom:12px}}.label{{display:inline-block;background:#e9f2ff;
 border-radius:4px;padding:0 6px;margin-right:4px}}h2{{font-size:1rem;margin:16px 0 6px}}
-.body{{white-space:pre-wrap;border-left:3px solid #dfe1e6;padding:4px 10px;margin:6px 0}}
+.body{{border-left:3px solid #dfe1e6;padding:4px 10px;margin:6px 0}}.plain{{white-space:pre-wrap}}
+.body ul{{margin:4px 0;padding-left:22px}}.body p{{margin:4px 0}}
 .comment{{border-top:1px solid #dfe1e6;padding-top:6px;margin-top:10px}}.who{{color:#44546f;font-size:.85rem}}
 </style></head><body><header>{tracker}</header><main><h1>{title}</h1><div class="meta">{meta}</div>
 <h2>{description_label}</h2><div class="body">{description}</div>{comments}</main></body></html>"""
@@ -60,11 +63,48 @@ def _text(value: Any) -> str:
     return "".join(found) if found else json.dumps(value, ensure_ascii=False, indent=1)
 
 
+def markdown_html(text: str) -> str:
+    """GitLab Markdown as GitLab shows it (HTML comments, such as okr-sync's markers, stay invisible)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": True}).render(text)
+
+
+_WIKI_LINK = re.compile(r"\[([^|\]]+)\|([^\]]+)\]")
+_WIKI_BOLD = re.compile(r"(?<![\w\\])\*(\S[^*]*?)\*(?!\w)")
+
+
+def wiki_html(text: str) -> str:
+    """Jira wiki markup as Jira shows it, for what okr-sync writes: headings, bullets, bold, links; anchors
+    invisible, backslash escapes resolved."""
+    out: list[str] = []
+    for line in re.sub(r"\{anchor:[^}]*\}", "", text).splitlines():
+        bullet = re.match(r"^(\*+)\s+(.*)$", line)
+        heading = re.match(r"^h([1-6])\.\s+(.*)$", line)
+        body = bullet.group(2) if bullet else heading.group(2) if heading else line
+        html = escape(body)
+        html = _WIKI_LINK.sub(lambda m: f'<a href="{m.group(2)}">{m.group(1)}</a>', html)
+        html = _WIKI_BOLD.sub(r"<b>\1</b>", html)
+        html = re.sub(r"\\(.)", r"\1", html)
+        if bullet:
+            out.append(f'<div style="margin-left:{len(bullet.group(1)) * 14}px">• {html}</div>')
+        elif heading:
+            out.append(f"<h{heading.group(1)}>{html}</h{heading.group(1)}>")
+        else:
+            out.append(f"<div>{html or '&nbsp;'}</div>")
+    return "".join(out)
+
+
+def plain_html(text: str) -> str:
+    """Plain text (Planner notes) as Planner shows it: as typed, line breaks kept."""
+    return f'<div class="plain">{escape(text)}</div>'
+
+
 def _page(tracker: str, title: str, meta: str, description: str, comments: list[tuple[str, str]],
           *, bg: str, bar: str, description_label: str = "Description") -> str:
-    blocks = "".join(f'<div class="comment"><div class="who">{escape(who)}</div><div class="body">{escape(body)}'
+    blocks = "".join(f'<div class="comment"><div class="who">{escape(who)}</div><div class="body">{body}'
                      "</div></div>" for who, body in comments)
-    return _PAGE.format(title=escape(title), tracker=escape(tracker), meta=meta, description=escape(description),
+    return _PAGE.format(title=escape(title), tracker=escape(tracker), meta=meta, description=description,
                         comments=f"<h2>Activity</h2>{blocks}" if blocks else "", bg=bg, bar=bar,
                         description_label=escape(description_label))
 
@@ -78,7 +118,8 @@ def tracker_pages(state: dict[str, Any], homes: dict[str, Any]) -> Iterator[tupl
     yield "jira-home", _page(
         "Jira (sandbox)", f"{issue['key']} {issue['summary']}",
         f"{escape(issue['status'])} · labels {escape(', '.join(issue['labels']) or '–')}<br>{fields}",
-        _text(issue["description"]), [(str(c["author"]), _text(c["body"])) for c in issue["comments"]],
+        wiki_html(_text(issue["description"])),
+        [(str(c["author"]), wiki_html(_text(c["body"]))) for c in issue["comments"]],
         bg="#f7f8f9", bar="#0c66e4")
     project, _, iid = homes[HOMES["gitlab"]].key.rpartition("#")
     found = next(i for i in state["gitlab"]["issues"]
@@ -87,7 +128,8 @@ def tracker_pages(state: dict[str, Any], homes: dict[str, Any]) -> Iterator[tupl
     labels = "".join(f'<span class="label">{escape(lb)}</span>' for lb in found["labels"])
     yield "gitlab-home", _page(
         "GitLab (sandbox)", f"{found['title']} #{found['iid']}", f"{escape(found['state'])} · {labels}",
-        _text(found["description"]), [(n["author"]["username"], _text(n["body"])) for n in notes],
+        markdown_html(_text(found["description"])),
+        [(n["author"]["username"], markdown_html(_text(n["body"]))) for n in notes],
         bg="#fbfafd", bar="#6b4fbb")
     task_id = homes[HOMES["planner"]].key
     task = next(t for t in state["planner"]["tasks"] if t["id"] == task_id)
@@ -96,7 +138,7 @@ def tracker_pages(state: dict[str, Any], homes: dict[str, Any]) -> Iterator[tupl
     yield "planner-task", _page(
         "Microsoft Planner (sandbox)", task["title"],
         f"{task.get('percentComplete', 0)} % complete · categories {escape(categories)}",
-        _text(details.get("description")), [], bg="#f5f5f5", bar="#31752f", description_label="Notes")
+        plain_html(_text(details.get("description"))), [], bg="#f5f5f5", bar="#31752f", description_label="Notes")
 
 
 def shoot(out: Path, run: Any, state: dict[str, Any]) -> list[str]:
