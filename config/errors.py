@@ -89,6 +89,16 @@ class RetriableError(SyncError):
         self.retry_after = retry_after
 
 
+class DeferredError(RetriableError):
+    """The tracker asked for a longer pause (``Retry-After``) than okr-sync waits inside a cycle.
+
+    The attempt ends at once and the tracker is not contacted again until ``retry_after`` seconds have
+    passed: never a request before the server allows one.
+    """
+
+    disposition = "deferred"
+
+
 class SkippableError(SyncError):
     """One item or write cannot be processed (missing item, bad field value): record it and go on."""
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from okr_sync.config.errors import SkippableError, SyncError
+from okr_sync.config.errors import DeferredError, SkippableError, SyncError
 from okr_sync.connectors.base import DesiredHome, HomeState, PullResult, PullSpec, WebhookEvent, Write, WriteResult
 from okr_sync.connectors.gitlab.items import IssueTranslator, split_key
 from okr_sync.connectors.gitlab.people import scope_members
@@ -112,6 +112,8 @@ class GitLabConnector:
         if self.settings.write.checkin_note or kr_id is not None:
             try:
                 notes = self._notes(home.key)
+            except DeferredError:
+                raise  # the tracker asked for a pause: no further request this cycle
             except SyncError as exc:  # unknown notes: writing a check-in now could duplicate one
                 LOG.warning("gitlab %s: %s", self.name, exc.message)
                 values["error"] = exc.message
@@ -166,6 +168,8 @@ class GitLabConnector:
                 else:
                     raise SkippableError(f"unknown write target {write.target!r} on {write.home.key}",
                                          tracker=self.name)
+            except DeferredError:
+                raise  # the tracker asked for a pause: no further request this cycle
             except SyncError as exc:
                 for done in together:
                     LOG.warning("gitlab %s: %s: %s failed: %s", self.name, done.home.key, done.target, exc.message)

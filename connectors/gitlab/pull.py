@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from okr_sync.config.errors import AuthError, SyncError
+from okr_sync.config.errors import AuthError, DeferredError, SyncError
 from okr_sync.connectors.base import ItemProblem, PullSpec
 from okr_sync.connectors.gitlab.items import IssueTranslator, issue_key, parse_time, split_key
 from okr_sync.connectors.gitlab.transport import GitLabTransport
@@ -103,6 +103,8 @@ class IssuePuller:
             all_full &= mark.after is None
             try:
                 fresh, marks[name] = self._pull_scope(name, path, mark, problems)
+            except DeferredError:
+                raise  # the tracker asked for a pause: no further request this cycle
             except SyncError as exc:
                 if isinstance(exc, AuthError) and getattr(exc, "status", None) == 401:
                     raise  # the token itself is refused: no scope can succeed
@@ -178,6 +180,8 @@ class IssuePuller:
                 path, iid = split_key(home.key)
                 answer = self.transport.json("get", f"/projects/{quote(path, safe='')}/issues/{iid}/links",
                                              subject=f"issue links of {home.key}")
+            except DeferredError:
+                raise  # the tracker asked for a pause: no further request this cycle
             except (SyncError, ValueError) as exc:
                 problems.append(ItemProblem(self.transport.tracker, home.key, str(exc)))
                 seen.update({k: v for k, v in links.seen.items() if k.endswith(f" > {home.key}")})

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, ClassVar
 
-from okr_sync.config.errors import SkippableError, SyncError
+from okr_sync.config.errors import DeferredError, SkippableError, SyncError
 from okr_sync.config.models import DiscoverRule
 from okr_sync.connectors.base import (
     DesiredHome,
@@ -206,6 +206,8 @@ class JiraConnector:
     def _attempt(self, write: Write, action: Callable[[], Any]) -> WriteResult:
         try:
             action()
+        except DeferredError:
+            raise  # the tracker asked for a pause: no further request this cycle
         except SyncError as error:
             if write.home.key not in error.message:  # e.g. the connection itself failed: say which write
                 error.message = f"{write.target} on {write.home.key}: {error.message}"

@@ -18,6 +18,7 @@ newest page is read from ``/issue/{key}/changelog`` when there are more.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
@@ -27,6 +28,7 @@ from jira import JIRAError
 
 from okr_sync.config.errors import SyncError
 from okr_sync.connectors.base import AckSign, HomeState
+from okr_sync.connectors.jira.comments import PROPERTY_KEY, CommentMemory, heading, identity, read_property
 from okr_sync.connectors.jira.fields import JiraField
 from okr_sync.connectors.jira.items import parse_time
 from okr_sync.connectors.jira.session import LOG, JiraSession
@@ -38,8 +40,13 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def read_home(session: JiraSession, home: HomeItem, fields: WriteFields, manual: JiraField | None,
-              manual_kr: str | None, owner: str | None) -> HomeState:
-    """The current state of one home issue (``exists=False`` when Jira says 404)."""
+              manual_kr: str | None, owner: str | None, memory: CommentMemory | None = None) -> HomeState:
+    """The current state of one home issue (``exists=False`` when Jira says 404).
+
+    okr-sync's own comments not recognisable from what this read shows are left in
+    ``values["pending"]`` for :func:`resolve_own_comments`, which reads their properties for all homes
+    at once.
+    """
     client = session.client()
     wanted = ["summary", "comment", "labels", "reporter", "created", *fields.ids()]
     if manual is not None and manual_kr is not None:
@@ -64,7 +71,10 @@ def read_home(session: JiraSession, home: HomeItem, fields: WriteFields, manual:
         return HomeState(home=home, exists=False)
     raw_fields = raw.get("fields") or {}
     comments = _comments(session, home, raw_fields)
-    values: dict[str, Any] = {"fields": fields.current(raw_fields), "comments": _marked(comments)}
+    me = session.me() if comments else ""
+    marked, pending, legacy = _own(comments, me, memory or CommentMemory())
+    values: dict[str, Any] = {"fields": fields.current(raw_fields), "comments": marked, "pending": pending,
+                              "legacy": legacy}
     if fields.last_sync is not None:
         values["fields"]["last_sync"] = raw_fields.get(fields.last_sync.id)
     histories: list[Mapping[str, Any]] | None = None
@@ -83,7 +93,7 @@ def read_home(session: JiraSession, home: HomeItem, fields: WriteFields, manual:
     except SyncError as exc:  # undated label signs would be wrong ones: leave them for the next read
         LOG.warning("jira %s: acknowledgement labels of %s not read: %s", session.name, home.key, exc.message)
         labels = []
-    acks = labels + _comment_signs(comments)
+    acks = labels + _comment_signs(comments, me)
     return HomeState(home=home, exists=True, values=values, manual=value, title=raw_fields.get("summary"),
                      acks=tuple(sorted(acks, key=lambda sign: (sign.at, sign.source, sign.rule))))
 
@@ -125,16 +135,96 @@ def _checked_comments(fetch: Callable[[], Any]) -> dict[str, Any]:
     return _comment_page(fetch())
 
 
-def _marked(comments: list[Mapping[str, Any]]) -> dict[str, dict[str, str]]:
-    marked: dict[str, dict[str, str]] = {}
+def _own(comments: list[Mapping[str, Any]], me: str,
+         memory: CommentMemory) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """okr-sync's comments by marker (oldest first wins), those still to be identified, and legacy ones.
+
+    Only comments written by okr-sync's user count. A comment this process wrote (or read the property
+    of) is known by id; one still carrying its anchor (Server/DC keeps the text) by the anchor; any
+    other is pending. Someone else's later edit clears the known hash, so the comment is rewritten.
+    """
+    marked: dict[str, dict[str, Any]] = {}
+    pending: list[dict[str, Any]] = []
+    legacy: list[dict[str, Any]] = []
     for comment in comments:
         body = comment.get("body")
-        if not isinstance(body, str):
+        if not isinstance(body, str) or not me or identity(comment.get("author")) != me:
             continue
-        key = marker_key(body)
-        if key is not None and key not in marked:
-            marked[key] = {"id": str(comment.get("id")), "self": str(comment.get("self")), "body": body}
-    return marked
+        entry: dict[str, Any] = {"id": str(comment.get("id")), "self": str(comment.get("self")), "body": body,
+                                 "sha": None, "edited": identity(comment.get("updateAuthor") or comment.get("author"))
+                                 not in ("", me)}
+        known = memory.get(entry["id"])
+        key = known.marker if known is not None else marker_key(body)
+        if key is None:
+            if memory.lacks_property(entry["id"]):
+                legacy.append({**entry, "heading": heading(body)})
+            else:
+                pending.append(entry)
+            continue
+        if known is not None and not entry["edited"]:
+            entry["sha"] = known.sha
+        marked.setdefault(key, entry)
+    return marked, pending, legacy
+
+
+def resolve_own_comments(session: JiraSession, states: Mapping[HomeItem, HomeState], memory: CommentMemory) -> None:
+    """Identify the pending comments of ``states`` by their ``okr-sync`` property; the rest are legacy.
+
+    Cloud: ``POST /comment/list?expand=properties``, one request per 1000 comments of all homes. Server/DC
+    (no such list; anchors survive there, so this is rare): ``GET /comment/{id}/properties/okr-sync``.
+    """
+    pending = [(state, entry) for state in states.values() for entry in state.values.get("pending") or []]
+    if not pending:
+        return
+    found: dict[str, tuple[str, str]] = {}
+    ids = [entry["id"] for _, entry in pending]
+    client = session.client()
+    if session.cloud:
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start:start + 1000]
+            page = session.call(partial(_comment_list, client, session.base_url, chunk),
+                                subject="okr-sync's comment properties (/comment/list)")
+            for comment in page:
+                prop = read_property(comment)
+                if prop is not None:
+                    found[str(comment.get("id"))] = prop
+    else:
+        for comment_id in ids:
+            prop = session.call(partial(_one_property, client, comment_id),
+                                subject=f"okr-sync's property of comment {comment_id}")
+            if prop is not None:
+                found[comment_id] = prop
+    for state, entry in pending:
+        values = state.values
+        prop = found.get(entry["id"])
+        if prop is None:
+            memory.without_property(entry["id"])
+            values["legacy"].append({**entry, "heading": heading(entry["body"])})
+            continue
+        marker, sha = prop
+        memory.learn(entry["id"], marker, sha)
+        values["comments"].setdefault(marker, {**entry, "sha": None if entry["edited"] else sha})
+    for state in states.values():
+        state.values.pop("pending", None)
+
+
+def _comment_list(client: Any, base_url: str, ids: list[str]) -> list[Mapping[str, Any]]:
+    raw = client._session.post(f"{base_url}/rest/api/2/comment/list",
+                               params={"expand": "properties"},
+                               data=json.dumps({"ids": [int(i) if i.isdigit() else i for i in ids]})).json()
+    if not isinstance(raw, dict) or not isinstance(raw.get("values"), list):
+        raise ValueError("the comment list answer holds no list of comments")
+    return [c for c in raw["values"] if isinstance(c, dict)]
+
+
+def _one_property(client: Any, comment_id: str) -> tuple[str, str] | None:
+    try:
+        raw = client._get_json(f"comment/{comment_id}/properties/{PROPERTY_KEY}")
+    except JIRAError as exc:
+        if exc.status_code == 404:
+            return None
+        raise
+    return read_property({"properties": [raw]}) if isinstance(raw, dict) else None
 
 
 def _label_signs(raw_fields: Mapping[str, Any], prefix: str,
@@ -159,12 +249,13 @@ def _adds_label(item: Mapping[str, Any], label: str) -> bool:
     return label in str(item.get("toString") or "").split() and label not in str(item.get("fromString") or "").split()
 
 
-def _comment_signs(comments: list[Mapping[str, Any]]) -> list[AckSign]:
-    """``okr-ack: <rule>`` lines of people's comments (okr-sync's marked comments never count)."""
+def _comment_signs(comments: list[Mapping[str, Any]], me: str) -> list[AckSign]:
+    """``okr-ack: <rule>`` lines of people's comments (okr-sync's own comments never count)."""
     signs: list[AckSign] = []
     for comment in comments:
         body, at = comment.get("body"), parse_time(comment.get("created"))
-        if not isinstance(body, str) or at is None or marker_key(body) is not None:
+        if not isinstance(body, str) or at is None or marker_key(body) is not None \
+                or (me and identity(comment.get("author")) == me):
             continue
         by = _who(comment.get("author") or {})
         signs += [AckSign(rule=rule, by=by, at=at, source=f"comment:{comment.get('id')}")

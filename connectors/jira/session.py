@@ -6,8 +6,9 @@ dropped connections) itself, sleeping with ``time.sleep`` for *twice* the ``Retr
 what the server asked for, and does not cover 500/502/504 or timeouts. So the library's retries are
 switched off (``max_retries=0``) and :func:`connectors.retry.with_retries` is the *only* layer: it
 retries every :class:`RetriableError` (429, 5xx, timeouts, dropped connections, unreadable bodies),
-honours ``Retry-After`` exactly, caps each wait and the total at ``settings.max_retry_time``, and takes
-the connector's injectable ``sleep``. Each retry repeats one HTTP request (one search page, one write),
+honours ``Retry-After`` exactly (one longer than 30 s or than the budget left defers the tracker
+instead), caps each wait and the total at ``settings.max_retry_time``, and takes the connector's
+injectable ``sleep``. Each retry repeats one HTTP request (one search page, one write),
 never a whole pull.
 
 Every request the library sends goes through :class:`CountingAdapter`, so ``requests_made`` counts
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import requests
@@ -149,7 +151,7 @@ class JiraSession:
         ``before_retry`` runs before each repeated attempt of a non-idempotent write; when it returns
         something other than None, the write already landed and that value is the result.
         """
-        attempts, budget = {"n": 0, "slept": 0.0}, self.settings.max_retry_time.total_seconds()
+        attempts, budget = {"n": 0}, self.settings.max_retry_time.total_seconds()
 
         def once() -> T:
             attempts["n"] += 1
@@ -160,23 +162,12 @@ class JiraSession:
             try:
                 return action()
             except (JIRAError, requests.RequestException, ValueError, KeyError) as exc:
-                error = self.translate(exc, subject)
-            wait = error.retry_after if isinstance(error, RetriableError) else None
-            if wait is not None and attempts["slept"] + wait > budget:
-                raise _GiveUp(error)  # Jira asks for a longer pause than the budget leaves: stop now
-            raise error
+                raise self.translate(exc, subject) from None
 
-        def sleep(seconds: float) -> None:
-            attempts["slept"] += seconds
-            self._sleep(seconds)
-
-        if not retry:
-            return once()
         policy = RetryPolicy(attempts=5, max_total=budget, base=0.5, cap=max(0.0, min(30.0, budget)))
-        try:
-            return with_retries(once, policy=policy, sleep=sleep, on_retry=self._log_retry)
-        except _GiveUp as stop:
-            raise stop.error from None
+        if not retry:  # one attempt; a Retry-After beyond the cap still defers the tracker
+            return with_retries(once, policy=replace(policy, attempts=1), sleep=self._sleep)
+        return with_retries(once, policy=policy, sleep=self._sleep, on_retry=self._log_retry)
 
     def _log_retry(self, error: RetriableError, wait: float) -> None:
         LOG.warning("jira %s: %s (retrying in %.1f s)", self.name, error.message, wait)
@@ -210,14 +201,6 @@ class JiraSession:
 def _tls_reason(exc: Exception) -> str:
     text = str(exc)
     return "certificate verify failed" if "CERTIFICATE_VERIFY_FAILED" in text else "TLS handshake failed"
-
-
-class _GiveUp(Exception):
-    """Carries a retriable error out of the retry loop when waiting longer would exceed the budget."""
-
-    def __init__(self, error: SyncError) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 def _detail(text: str, response: requests.Response | None) -> str:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from okr_sync.config.errors import AuthError, SkippableError, SyncError
+from okr_sync.config.errors import AuthError, DeferredError, SkippableError, SyncError
 from okr_sync.connectors.base import (
     AckSign,
     DesiredHome,
@@ -125,7 +125,7 @@ class PlannerConnector:
             before = known.get(plan_id)
             try:
                 tasks = self._ops.tasks(plan_id)
-            except AuthError:
+            except (AuthError, DeferredError):
                 raise
             except SyncError as exc:
                 problems.append(ItemProblem(self.name, f"plan {plan_id}", exc.message, exc.disposition))
@@ -168,7 +168,7 @@ class PlannerConnector:
                     numbers, unread = numbers_in(self._ops.details(facts.id)["description"], spec.number_fields,
                                                  number_format(spec.locale))
                     problems += [ItemProblem(self.name, facts.id, f"task '{facts.title}': {text}") for text in unread]
-                except AuthError:
+                except (AuthError, DeferredError):
                     raise
                 except SyncError as exc:
                     problems.append(ItemProblem(self.name, facts.id, exc.message, exc.disposition))
@@ -270,6 +270,8 @@ class PlannerConnector:
             try:
                 self._ops.apply(write)
                 results.append(WriteResult(write, ok=True))
+            except DeferredError:
+                raise  # the tracker asked for a pause: no further request this cycle
             except SyncError as exc:
                 log.warning("planner write failed on task %s (%s): %s", write.home.key, write.target, exc)
                 results.append(WriteResult(write, ok=False, error=exc))

@@ -7,6 +7,8 @@ retry handler, which is configured deliberately (:class:`BoundedRetryHandler`): 
 on every method up to ``max_retries`` times, waits what ``Retry-After`` says (else exponential backoff
 with jitter, without kiota's 3-second base delay), never beyond the connector's total retry budget,
 and sleeps through an injectable ``sleep`` so tests do not wait. Nothing else retries those statuses.
+kiota's own handler would sleep a ``Retry-After`` of up to 180 s inside the call; a ``Retry-After``
+above okr-sync's cap (30 s) instead ends the call and defers the tracker (:func:`connectors.retry.defers`).
 
 Every HTTP request reaches the network through :class:`CountingTransport`, which counts it (retries
 included) and turns a successful answer that is not JSON (no ``Content-Type``: the SDK would silently
@@ -50,7 +52,7 @@ from okr_sync.config.errors import AuthError, RetriableError, SkippableError, Sy
 from okr_sync.connectors.planner.settings import PlannerTracker
 from okr_sync.connectors.redact import redact
 from okr_sync.connectors.responses import BAD_BODY, DEFAULT_RULES, DROPPED, TIMEOUT, Rule, classify
-from okr_sync.connectors.retry import RetryPolicy, with_retries
+from okr_sync.connectors.retry import RetryPolicy, deferred, defers, with_retries
 
 T = TypeVar("T")
 MAX_RETRIES = 3
@@ -122,9 +124,11 @@ class CountingTransport(httpx.AsyncBaseTransport):
 class BoundedRetryHandler(RetryHandler):
     """kiota's RetryHandler with an injectable sleep, no base delay and a total time budget."""
 
-    def __init__(self, *, max_retries: int, budget: float, sleep: Callable[[float], None]) -> None:
+    def __init__(self, *, max_retries: int, budget: float, sleep: Callable[[float], None],
+                 cap: float = RetryPolicy().cap) -> None:
         super().__init__(RetryHandlerOption(delay=0.0, max_retries=max_retries))
         self.budget = budget
+        self.cap = cap
         self._sleep = sleep
         self.waits: list[float] = []
 
@@ -139,8 +143,8 @@ class BoundedRetryHandler(RetryHandler):
                     and self.should_retry(request, options, response)):
                 return response
             delay = self.get_delay_time(retries + 1, response, options.max_delay)
-            if time.monotonic() - started + delay > self.budget or delay >= RetryHandlerOption.MAX_DELAY:
-                return response  # the caller sees the 429/503/504 with its Retry-After
+            if time.monotonic() - started + delay > self.budget or delay > self.cap:
+                return response  # the caller sees the 429/503/504 with its Retry-After (and defers)
             await response.aclose()
             self.waits.append(delay)
             if self._sleep is time.sleep:
@@ -224,6 +228,8 @@ class GraphSession:
                 return self.run(make)
             except Exception as exc:  # every library failure becomes a SyncError
                 error = self.error(exc, subject=subject)
+                if isinstance(error, RetriableError) and defers(error.retry_after, self.policy):
+                    raise deferred(error) from None  # Graph asks for a longer pause than a cycle waits
                 if not isinstance(error, RetriableError) or _status(exc) in NOT_RETRIED_HERE:
                     raise _Final(error) from None
                 raise error from None

@@ -16,10 +16,11 @@ import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from okr_sync.config.errors import SyncError
+from okr_sync.config.errors import AuthError
 from okr_sync.config.models import Settings
 from okr_sync.connectors.base import Connector, DesiredHome, HomeState, Write
 from okr_sync.connectors.redact import redact
@@ -30,6 +31,7 @@ from okr_sync.engine.domain import Domain, build_domain
 from okr_sync.engine.people import Directory
 from okr_sync.engine import ignored
 from okr_sync.engine.report import CycleReport, TrackerOutcome
+from okr_sync.engine.steps import Deferrals, tracker_step
 from okr_sync.mapping import (
     CheckIn,
     HomeItem,
@@ -66,6 +68,8 @@ class Engine:
         self._configured = self.domain
         self._discovered = False
         self.secrets = list(secrets)
+        self.deferrals = Deferrals(self.clock)
+        """Trackers that asked for a longer pause than a cycle waits: not contacted before then."""
 
     # ----------------------------------------------------------------------------------------- cycle
     def cycle(
@@ -100,6 +104,10 @@ class Engine:
         for name in names:
             if on_tracker is not None:
                 on_tracker(name)
+            held = self.deferrals.holding(name, now)
+            if held is not None:
+                report.trackers[name].error = held
+                continue
             pulled = self._pull(name, full=full, dry_run=dry_run, overlay=overlay, changed=changed)
             pulled.problems[:0] = report.trackers[name].problems
             pulled.calls += report.trackers[name].calls
@@ -115,6 +123,7 @@ class Engine:
 
         computed = self._acknowledge(self._compute(now, overlay, manual), states, dry_run=dry_run)
         report.computed = computed
+        self._report_ignored(report)
         desired = self._desired(homes, computed, checkin_week, checkin_krs, now, overlay)
         stale = {d.home for d in desired if self._written(d.home).get(DESIRED) != fingerprint(d)}
         states.update(self._read_homes(stale - set(states), report))
@@ -123,7 +132,6 @@ class Engine:
         if not dry_run:
             self._absorb_own_writes(report)
             self._record_history(computed, now)
-        self._report_ignored(report)
             finished = self.clock()
             for name, outcome in report.trackers.items():
                 self.store.record_outcome(name, now, finished, outcome.ok, outcome.calls, outcome.writes,  # type: ignore[attr-defined]
@@ -152,8 +160,7 @@ class Engine:
               changed: set[tuple[str, str]]) -> TrackerOutcome:
         outcome = TrackerOutcome(name)
         connector = self.connectors[name]
-        before = connector.requests_made
-        try:
+        with self._step(outcome, "pull"):
             since = None if full else self.store.watermark(name)  # type: ignore[attr-defined]
             result = connector.pull(since, self.domain.pull_spec(name), full=full)
             if dry_run:
@@ -163,16 +170,12 @@ class Engine:
             changed.update((name, item.key) for item in result.items)
             outcome.items = len(result.items)
             outcome.problems.extend(p.message for p in result.problems)
-        except SyncError as exc:
-            outcome.error = exc
-            log.warning("pull failed", extra={"tracker": name, "disposition": exc.disposition,
-                                              "error": redact(str(exc), self.secrets)})
-        except Exception as exc:
-            outcome.error = SyncError(redact(f"unexpected {type(exc).__name__}: {exc}", self.secrets), tracker=name)
-            log.exception("pull crashed", extra={"tracker": name})
-        finally:
-            outcome.calls += connector.requests_made - before
         return outcome
+
+    def _step(self, outcome: TrackerOutcome, what: str) -> AbstractContextManager[None]:
+        """The one error ladder around a step against ``outcome.name`` (:func:`engine.steps.tracker_step`)."""
+        return tracker_step(outcome, self.connectors[outcome.name], what, secrets=self.secrets,
+                            deferrals=self.deferrals)
 
     def _absorb_own_writes(self, report: CycleReport) -> None:
         """Pull once more where this cycle wrote, so okr-sync's own edits are not seen as changes later.
@@ -203,16 +206,8 @@ class Engine:
         for name, group in by_tracker.items():
             outcome = report.trackers[name]
             connector = self.connectors[name]
-            before = connector.requests_made
-            try:
+            with self._step(outcome, "reading home items"):
                 states.update(connector.read_homes(group, self.domain.pull_spec(name)))
-            except SyncError as exc:
-                outcome.error = exc
-            except Exception as exc:
-                outcome.error = SyncError(redact(f"unexpected {type(exc).__name__}: {exc}", self.secrets), tracker=name)
-                log.exception("reading home items crashed", extra={"tracker": name})
-            finally:
-                outcome.calls += connector.requests_made - before
             for home in group:
                 state = states.get(home)
                 if state is not None and not state.exists:
@@ -314,8 +309,7 @@ class Engine:
             if outcome.error is not None:
                 continue
             connector = self.connectors[name]
-            before = connector.requests_made
-            try:
+            with self._step(outcome, "write-back"):
                 writes = connector.plan_writes(group, states)
                 outcome.planned.extend(writes)
                 if dry_run:
@@ -328,13 +322,6 @@ class Engine:
                 for item in group:
                     if item.home not in failed and item.home not in unreached:
                         self.store.record_written(item.home.tracker, item.home.key, DESIRED, fingerprint(item))  # type: ignore[attr-defined]
-            except SyncError as exc:
-                outcome.error = exc
-            except Exception as exc:
-                outcome.error = SyncError(redact(f"unexpected {type(exc).__name__}: {exc}", self.secrets), tracker=name)
-                log.exception("write-back crashed", extra={"tracker": name})
-            finally:
-                outcome.calls += connector.requests_made - before
 
     def _apply(self, connector: Connector, writes: list[Write],
                outcome: TrackerOutcome) -> tuple[set[HomeItem], set[HomeItem]]:
@@ -360,7 +347,7 @@ class Engine:
                 message = str(result.error) if result.error else "write failed"
                 outcome.problems.append(
                     f"{result.write.home.key}: {result.write.target}: {redact(message, self.secrets)}")
-                if result.error is not None and result.error.disposition == "auth":
+                if isinstance(result.error, AuthError):
                     outcome.error = result.error
         return failed
 
