@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from okr_sync.config.errors import DeferredError, SkippableError, SyncError
 from okr_sync.config.models import DiscoverRule
@@ -34,9 +35,10 @@ from okr_sync.connectors.base import (
     Write,
     WriteResult,
 )
+from okr_sync.connectors.jira.comments import PROPERTY_KEY, CommentMemory, body_hash, property_of
 from okr_sync.connectors.jira.discover import DEFAULT_JQL, DiscoveredKr, read_kr, resolve_fields
 from okr_sync.connectors.jira.fields import FieldCatalogue, JiraField
-from okr_sync.connectors.jira.homes import read_home
+from okr_sync.connectors.jira.homes import read_home, resolve_own_comments
 from okr_sync.connectors.jira.items import ItemReader
 from okr_sync.connectors.jira.pull import CLOUD_PAGE, Watermark, search_pages, window_jql
 from okr_sync.connectors.jira.session import JiraSession
@@ -68,6 +70,8 @@ class JiraConnector:
         self._write_fields: WriteFields | None = None
         self._known_fields: list[dict[str, Any]] | None = None
         self._fields_raw: list[dict[str, Any]] = []
+        self.memory = CommentMemory()
+        """Comment id → marker and hash of okr-sync's comments this process wrote or identified."""
 
     @property
     def requests_made(self) -> int:
@@ -111,6 +115,8 @@ class JiraConnector:
             self._known_fields = fields
             if isinstance(site.get("tz"), str):
                 self.session._time_zone = site["tz"]
+            if isinstance(site.get("me"), str) and site["me"]:
+                self.session._me = site["me"]
 
     def pull(self, since: str | None, spec: PullSpec, *, full: bool = False) -> PullResult:
         """Issues in ``scope.jql`` changed since the watermark (all of them when ``full`` or no watermark)."""
@@ -124,22 +130,23 @@ class JiraConnector:
         problems: list[ItemProblem] = []
         for page in search_pages(self.session, jql, reader.field_ids()):
             for raw in page:
+                unread: list[str] = []
                 try:
                     item = reader.work_item(raw, unread)
                 except SkippableError as exc:  # one unreadable issue never stops the pull
                     problems.append(ItemProblem(self.name, exc.subject or "(issue)", exc.message))
                     continue
+                problems += [ItemProblem(self.name, item.key, text) for text in unread]
                 if item.key in items or not mark.is_new(item.key, item.updated):
                     continue
-                unread: list[str] = []
                 items[item.key] = item
                 delivered.append((item.key, item.updated))
         LOG.info("jira %s: pulled %d changed issue(s)", self.name, len(items))
         after = mark.advance(delivered, self.settings.overlap)
         after.site = {"info": {k: self.session.server_info.get(k) for k in ("versionNumbers", "deploymentType",
-                problems += [ItemProblem(self.name, item.key, text) for text in unread]
                                                                             "baseUrl", "version")},
-                      "fields": self._fields_raw, "tz": self.session._time_zone}
+                      "fields": self._fields_raw, "tz": self.session._time_zone,
+                      "me": self.session._me}
         return PullResult(items=list(items.values()), watermark=after.encode(), full=mark.since is None,
                           problems=problems, scopes=(self.settings.scope.jql,))
 
@@ -167,7 +174,8 @@ class JiraConnector:
         out: dict[HomeItem, HomeState] = {}
         for home in dict.fromkeys(homes):
             kr = spec.manual_homes.get(home)
-            out[home] = read_home(self.session, home, fields, manual, kr, spec.owners.get(kr or ""))
+            out[home] = read_home(self.session, home, fields, manual, kr, spec.owners.get(kr or ""), self.memory)
+        resolve_own_comments(self.session, out, self.memory)
         return out
 
     def plan_writes(self, desired: Sequence[DesiredHome], current: Mapping[HomeItem, HomeState]) -> list[Write]:
@@ -224,19 +232,32 @@ class JiraConnector:
                           subject=f"field(s) {names} on {home.key}")
 
     def _comment(self, write: Write) -> None:
-        client, key, body = self.session.client(), write.home.key, str(write.payload["body"])
-        subject = f"{write.target} on {key}"
-        if write.payload["op"] == "comment_edit":
-            url = str(write.payload["self"])
-            self.session.call(lambda: client._session.put(url, data=json.dumps({"body": body})), subject=subject)
-            return
-        self.session.call(lambda: client.add_comment(key, body), subject=subject,
-                          before_retry=lambda: self._landed(key, str(write.payload["marker"])))
+        """Post or edit one of okr-sync's comments, its ``okr-sync`` property in the same request.
 
-    def _landed(self, key: str, marker: str) -> bool | None:
+        Edits go to the configured site (``/issue/{key}/comment/{id}``), never to the ``self`` URL Jira
+        handed back, which may name another host.
+        """
+        client, key, body = self.session.client(), write.home.key, str(write.payload["body"])
+        marker = str(write.payload["marker"])
+        subject = f"{write.target} on {key}"
+        data = {"body": body, "properties": [{"key": PROPERTY_KEY, "value": property_of(marker, body)}]}
+        url = f"{issue_url(self.session.base_url, key)}/comment"
+        if write.payload["op"] == "comment_edit":
+            url += f"/{quote(str(write.payload['id']), safe='')}"
+            answer = self.session.call(lambda: _comment_answer(client._session.put(url, data=json.dumps(data))),
+                                       subject=subject)
+        else:
+            answer = self.session.call(lambda: _comment_answer(client._session.post(url, data=json.dumps(data))),
+                                       subject=subject, before_retry=lambda: self._landed(key, marker))
+        if isinstance(answer, dict):  # not when a retry found the comment already posted
+            self.memory.learn(str(answer["id"]), marker, body_hash(body))
+
+    def _landed(self, key: str, marker: str) -> Any:
         """Before re-posting a comment: did the failed attempt create it after all?"""
-        state = read_home(self.session, HomeItem(self.name, key), WriteFields({}, None), None, None, None)
-        return True if marker in (state.values.get("comments") or {}) else None
+        home = HomeItem(self.name, key)
+        states = {home: read_home(self.session, home, WriteFields({}, None), None, None, None, self.memory)}
+        resolve_own_comments(self.session, states, self.memory)
+        return True if marker in (states[home].values.get("comments") or {}) else None
 
     # --- admin: okr-sync doctor / setup (connectors/jira/admin.py) ---------------------------------------
 
@@ -306,3 +327,11 @@ class JiraConnector:
     def close(self) -> None:
         """Release connections."""
         self.session.close()
+
+
+def _comment_answer(response: Any) -> dict[str, Any]:
+    """The comment Jira answered with, or ValueError (an unreadable answer: retried, after checking)."""
+    data = response.json()
+    if not isinstance(data, dict) or not data.get("id"):
+        raise ValueError("the answer is not the comment Jira sends")
+    return data

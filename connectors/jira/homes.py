@@ -26,7 +26,7 @@ from typing import Any
 
 from jira import JIRAError
 
-from okr_sync.config.errors import SyncError
+from okr_sync.config.errors import DeferredError, SyncError
 from okr_sync.connectors.base import AckSign, HomeState
 from okr_sync.connectors.jira.comments import PROPERTY_KEY, CommentMemory, heading, identity, read_property
 from okr_sync.connectors.jira.fields import JiraField
@@ -90,6 +90,8 @@ def read_home(session: JiraSession, home: HomeItem, fields: WriteFields, manual:
         value = _manual(session, home, raw, manual, manual_kr, owner, changelog)
     try:
         labels = _label_signs(raw_fields, session.settings.write.ack_label_prefix, changelog)
+    except DeferredError:
+        raise  # the tracker asked for a pause: no further request this cycle
     except SyncError as exc:  # undated label signs would be wrong ones: leave them for the next read
         LOG.warning("jira %s: acknowledgement labels of %s not read: %s", session.name, home.key, exc.message)
         labels = []

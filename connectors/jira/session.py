@@ -82,6 +82,7 @@ class JiraSession:
         """serverInfo remembered from an earlier process (the watermark), used instead of asking again."""
         self.cloud = settings.deployment == "cloud"
         self._time_zone: str | None = None
+        self._me: str | None = None
 
     # --- connection ---------------------------------------------------------------------------------
 
@@ -132,9 +133,19 @@ class JiraSession:
     def time_zone(self) -> str:
         """The okr-sync user's time zone (``myself.timeZone``; UTC when Jira does not show it). Read once."""
         if self._time_zone is None:
-            me = self.call(self.client().myself, subject="myself (the okr-sync user)")
-            self._time_zone = str(me.get("timeZone") or "UTC")
-        return self._time_zone
+            self._myself()
+        return self._time_zone or "UTC"
+
+    def me(self) -> str:
+        """okr-sync's own user: Cloud account id, Server user name (``myself``, read once with the time zone)."""
+        if self._me is None:
+            self._myself()
+        return self._me or ""
+
+    def _myself(self) -> None:
+        me = self.call(self.client().myself, subject="myself (the okr-sync user)")
+        self._time_zone = self._time_zone or str(me.get("timeZone") or "UTC")
+        self._me = str(me.get("accountId") or me.get("name") or me.get("key") or "")
 
     def close(self) -> None:
         """Release the connection pool."""

@@ -5,10 +5,12 @@ What okr-sync owns on a home issue, and nothing else:
 - the configured custom fields ``write.fields.progress|forecast`` (numbers, percent rounded to 0.1),
   ``write.fields.status`` (select option from ``write.status_options``) and ``write.fields.last_sync``
   (written only together with another change, so an unchanged KR costs no write);
-- one status comment, found by its invisible marker ``{anchor:okr-sync:status:<id>}`` and edited in place;
+- one status comment (marker ``okr-sync:status:<id>``), edited in place;
 - one check-in comment per KR and ISO week (marker ``okr-sync:checkin:<id>:<week>``), upserted.
 
-Comments without an okr-sync marker, other fields, the description and labels are never touched.
+How okr-sync finds its comments and decides they are unchanged (a comment property on Cloud, the anchor
+on Server/DC, always by okr-sync's own user) is :mod:`okr_sync.connectors.jira.comments`. People's
+comments, other fields, the description and labels are never touched.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from okr_sync.connectors.base import DesiredHome, Write
+from okr_sync.connectors.jira.comments import CAP, body_hash, canonical, cap_comment
 from okr_sync.connectors.jira.fields import FieldCatalogue, JiraField
 from okr_sync.connectors.jira.settings import JiraTracker
 from okr_sync.mapping import KrStatus, checkin_marker, parse_marker, render_checkin, render_status_block, status_marker
@@ -98,17 +101,19 @@ def plan_home(settings: JiraTracker, fields: WriteFields, desired: DesiredHome, 
         wire = {"value": value} if f.is_option and value is not None else value
         writes.append(Write(home, f"field {f.name}", _show(current.get(role)), _show(value) or "(empty)",
                             {"op": "field", "field": f.id, "value": wire}))
-    comments: Mapping[str, Mapping[str, str]] = values.get("comments") or {}
+    comments: Mapping[str, Mapping[str, Any]] = values.get("comments") or {}
+    legacy: list[Mapping[str, Any]] = list(values.get("legacy") or [])
     if settings.write.status_comment:
-        body = render_status_block(desired.status, "jira",
-                                   title=f"OKR status — {desired.subject_id} {desired.title}".rstrip())
-        writes += _upsert(home, "status comment", status_marker(desired.subject_id), body, comments)
+        body = cap_comment(render_status_block(desired.status, "jira",
+                                               title=f"OKR status — {desired.subject_id} {desired.title}".rstrip()))
+        writes += _upsert(home, "status comment", status_marker(desired.subject_id), body, comments, legacy,
+                          f"OKR status — {desired.subject_id}")
     if settings.write.checkin_comment and desired.checkin is not None:
-        body = render_checkin(desired.checkin, "jira")
-        if desired.owner_mention:
-            body = f"{body}Owner: {desired.owner_mention}\n"
+        mention = f"Owner: {desired.owner_mention}\n" if desired.owner_mention else ""
+        body = cap_comment(render_checkin(desired.checkin, "jira"), CAP - len(mention)) + mention
         marker = checkin_marker(desired.checkin.kr_id, desired.checkin.week)
-        writes += _upsert(home, f"check-in {desired.checkin.week}", marker, body, comments)
+        writes += _upsert(home, f"check-in {desired.checkin.week}", marker, body, comments, legacy,
+                          f"Weekly check-in {desired.checkin.kr_id} — {desired.checkin.week}")
     if writes and fields.last_sync is not None:
         stamp = now.astimezone(UTC)
         value = stamp.strftime("%Y-%m-%dT%H:%M:%S.000+0000") if fields.last_sync.schema_type == "datetime" \
@@ -118,15 +123,30 @@ def plan_home(settings: JiraTracker, fields: WriteFields, desired: DesiredHome, 
     return writes
 
 
-def _upsert(home: Any, target: str, marker: str, body: str, comments: Mapping[str, Mapping[str, str]]) -> list[Write]:
-    existing = comments.get(marker)
+def _upsert(home: Any, target: str, marker: str, body: str, comments: Mapping[str, Mapping[str, Any]],
+            legacy: list[Mapping[str, Any]], title: str) -> list[Write]:
+    existing = comments.get(marker) or _adopt(legacy, title)
     if existing is None:
         return [Write(home, target, None, body, {"op": "comment_add", "marker": marker, "body": body})]
-    if same_text(existing.get("body"), body):
+    sha = existing.get("sha")
+    if (sha == body_hash(body)) if sha else (not existing.get("adopt") and same_text(existing.get("body"), body)):
         return []
     return [Write(home, target, existing.get("body"), body,
                   {"op": "comment_edit", "marker": marker, "body": body, "id": existing.get("id"),
                    "self": existing.get("self")})]
+
+
+def _adopt(legacy: list[Mapping[str, Any]], title: str) -> Mapping[str, Any] | None:
+    """An earlier version's comment (no property, anchor lost) whose heading is ``title`` [+ " " + KR title].
+
+    Taken out of ``legacy`` so that one comment is adopted once; it is then edited in place.
+    """
+    wanted = canonical(title)
+    for index, entry in enumerate(legacy):
+        head = str(entry.get("heading") or "")
+        if head == wanted or head.startswith(wanted + " "):
+            return {**legacy.pop(index), "adopt": True}
+    return None
 
 
 def _same_value(old: Any, new: Any) -> bool:

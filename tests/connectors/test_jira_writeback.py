@@ -15,6 +15,7 @@ from okr_sync.config.errors import SkippableError
 from okr_sync.connectors.base import DesiredHome, PullSpec
 from okr_sync.connectors.jira.connector import JiraConnector
 from okr_sync.mapping import CheckIn, HomeItem, ItemRef, KrStatusValue, WeekExecution
+from tests.connectors.jira_own import own_comments, people_comments
 from tests.contract.harness_jira import JiraSite, kr_status, server_fixture, settings
 
 API = "/jira/rest/api/2"
@@ -63,7 +64,7 @@ def sync(conn: JiraConnector, wanted: list[DesiredHome]) -> list[Any]:
 
 
 def okr_comments(site: JiraSite, key: str) -> list[dict[str, Any]]:
-    return [c for c in site.comments(key) if "okr-sync:" in c["body"]]
+    return own_comments(site, key)
 
 
 def test_fields_and_status_comment_then_nothing_when_unchanged(site: JiraSite, control_of: Callable[..., Any]) -> None:
@@ -83,7 +84,10 @@ def test_fields_and_status_comment_then_nothing_when_unchanged(site: JiraSite, c
     assert raw[site.field_id("OKR Progress")] == 42.0 and raw[site.field_id("OKR Forecast")] == 80.0
     assert raw[site.field_id("OKR Status")]["value"] == "On track"
     [status] = okr_comments(site, key)
-    assert status["body"].startswith("{anchor:okr-sync:status:OBJ1-KR1}") and "42 %" in status["body"]
+    assert status["marker"] == "okr-sync:status:OBJ1-KR1" and "42 %" in status["body"]
+    assert status["body"].startswith("*OKR status") if site.cloud else \
+        status["body"].startswith("{anchor:okr-sync:status:OBJ1-KR1}")
+    human = people_comments(site, key)
 
     control.reset_requests()
     again = conn.plan_writes([desired(home, 0.42)], conn.read_homes([home], PullSpec()))
@@ -91,8 +95,9 @@ def test_fields_and_status_comment_then_nothing_when_unchanged(site: JiraSite, c
     counts = control.requests()
     assert counts["writes"] == 0 and counts["by_route"] == {GET_ISSUE: 1}  # an unchanged KR costs 0 writes
 
-    human = [c for c in site.comments(key) if "okr-sync:" not in c["body"]]
-    assert [c["body"] for c in human] == [HUMAN_COMMENT]
+    assert people_comments(site, key) == human and len(human) == 1  # the person's comment untouched
+    if not site.cloud:  # Server keeps the text verbatim; Cloud shows its own rendering of the document
+        assert human[0][1] == HUMAN_COMMENT
     assert site.raw(key)["fields"]["description"] == HUMAN_DESCRIPTION
 
 
@@ -103,6 +108,7 @@ def test_status_comment_is_edited_in_place(site: JiraSite, control_of: Callable[
     conn = connector(site)
     sync(conn, [desired(home, 0.42)])
     [first] = okr_comments(site, key)
+    human = people_comments(site, key)
     control = control_of(site.sandbox)
     control.reset_requests()
     writes = sync(conn, [desired(home, 0.55, status=KrStatusValue.AT_RISK)])
@@ -112,7 +118,7 @@ def test_status_comment_is_edited_in_place(site: JiraSite, control_of: Callable[
     assert control.count(EDIT_COMMENT) == 1 and control.count(ADD_COMMENT) == 0
     [edited] = okr_comments(site, key)
     assert edited["id"] == first["id"] and "55 %" in edited["body"]
-    assert [c["body"] for c in site.comments(key) if c["id"] != first["id"]] == [HUMAN_COMMENT]
+    assert people_comments(site, key) == human
 
 
 def test_checkin_comment_per_week_is_upserted(site: JiraSite) -> None:
@@ -121,13 +127,13 @@ def test_checkin_comment_per_week_is_upserted(site: JiraSite) -> None:
     conn = connector(site)
     sync(conn, [desired(home, 0.42, checkin=checkin("2026-W48", 0.42))])
     sync(conn, [desired(home, 0.42, checkin=checkin("2026-W48", 0.42))])  # replay: nothing to do
-    assert len([c for c in okr_comments(site, key) if "okr-sync:checkin:" in c["body"]]) == 1
+    assert len([c for c in okr_comments(site, key) if "okr-sync:checkin:" in c["marker"]]) == 1
     writes = sync(conn, [desired(home, 0.46, checkin=checkin("2026-W48", 0.46))])
     assert "check-in 2026-W48" in [w.target for w in writes]
-    week48 = [c for c in okr_comments(site, key) if "checkin:OBJ1-KR1:2026-W48" in c["body"]]
+    week48 = [c for c in okr_comments(site, key) if "checkin:OBJ1-KR1:2026-W48" in c["marker"]]
     assert len(week48) == 1 and "46 %" in week48[0]["body"]
     sync(conn, [desired(home, 0.5, checkin=checkin("2026-W49", 0.5))])
-    checkins = [c for c in okr_comments(site, key) if "okr-sync:checkin:" in c["body"]]
+    checkins = [c for c in okr_comments(site, key) if "okr-sync:checkin:" in c["marker"]]
     assert len(checkins) == 2 and len(okr_comments(site, key)) == 3
 
 
