@@ -29,7 +29,7 @@ from okr_sync.engine.clock import system_clock
 from okr_sync.engine.compute import Computed, compute_from_store
 from okr_sync.engine.domain import Domain, build_domain
 from okr_sync.engine.people import Directory
-from okr_sync.engine import ignored
+from okr_sync.engine import ignored, inputs
 from okr_sync.engine.report import CycleReport, TrackerOutcome
 from okr_sync.engine.steps import Deferrals, tracker_step
 from okr_sync.mapping import (
@@ -104,6 +104,9 @@ class Engine:
         for name in names:
             if on_tracker is not None:
                 on_tracker(name)
+        if not full and (stale := inputs.changed_trackers(self.store, self.settings, names)):
+            log.info("configuration changed since %s was last read: reading everything once", ", ".join(stale))
+            full = True
             held = self.deferrals.holding(name, now)
             if held is not None:
                 report.trackers[name].error = held
@@ -142,6 +145,7 @@ class Engine:
 
     def _discover(self, report: CycleReport, *, refresh: bool) -> None:
         """KRs defined in the trackers (``discover``): read at the first cycle and at each full reconcile."""
+            inputs.record(self.store, self.settings, [n for n, o in report.trackers.items() if o.error is None])
         if not self.settings.discover or (self._discovered and not refresh):
             return
         from okr_sync.engine.discovery import discover

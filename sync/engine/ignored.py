@@ -27,17 +27,25 @@ NO_VALUE = "no manual value entered yet"
 
 def sentences_read(domain: Domain, states: Mapping[HomeItem, HomeState],
                    directory: Directory | None = None) -> dict[str, tuple[str, ...]]:
-    """KR id → one sentence per ignored value, for the KRs whose home item was read just now (authors
-    named as the people directory knows them)."""
+    """KR id → one sentence per ignored value, for the KRs whose home item was read just now: authors
+    named as the people directory knows them, and "not the owner" saying what to fix when the owner has
+    no identity on the home's tracker (the usual cause)."""
     found: dict[str, tuple[str, ...]] = {}
     for kr in domain.key_results.values():
         state = states.get(kr.home) if kr.home is not None else None
         if state is None or not state.exists or kr.home is None:
             continue
         tracker = kr.home.tracker
-        found[kr.id] = tuple(
-            (replace(value, name=directory.display(tracker, value.name)) if directory else value).sentence()
-            for value in state.ignored)
+        lines = []
+        for value in state.ignored:
+            if directory is not None:
+                value = replace(value, name=directory.display(tracker, value.name))
+            if not value.reason and kr.owner and tracker not in domain.identities.get(kr.owner, {}):
+                owner = directory.display(tracker, kr.owner) if directory is not None else kr.owner
+                value = replace(value, reason=f"{value.name} is not the KR owner as far as okr-sync knows: "
+                                              f"{owner} has no {tracker} identity in the people directory; add it")
+            lines.append(value.sentence())
+        found[kr.id] = tuple(lines)
     return found
 
 

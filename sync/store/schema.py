@@ -179,6 +179,17 @@ pending_homes = Table(
 )
 """Home items a committed pull saw change and no cycle has read and reconciled yet (see engine.cycle)."""
 
+configuration = Table(
+    "configuration",
+    metadata,
+    Column("name", Text, nullable=False),
+    Column("fingerprint", Text, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("name"),
+)
+"""Digests of the configuration a completed cycle used (``inputs``: what KRs are computed from), so a
+changed configuration is noticed by the next cycle of any process (see engine.inputs)."""
+
 acknowledgements = Table(
     "acknowledgements",
     metadata,

@@ -24,6 +24,7 @@ from okr_sync.store.bulk import BulkReads
 from okr_sync.store.items import apply_pull, dialect_insert, read_items, read_items_by_kr, upsert
 from okr_sync.store.schema import (
     acknowledgements,
+    configuration,
     cycle_outcomes,
     etags,
     manual_values,
@@ -323,6 +324,19 @@ class StateStore(BulkReads):
                                      "ok": bool(row["ok"]), "calls": row["calls"], "writes": row["writes"],
                                      "problems": json.loads(row["problems"])}
                     for row in conn.execute(query).mappings()}
+
+    # -- configuration ---------------------------------------------------------------------------------
+
+    def configuration_fingerprint(self, name: str = "inputs") -> str | None:
+        """The digest of the configuration the last completed cycle used (None before the first)."""
+        with self._read() as conn:
+            return conn.scalar(select(configuration.c.fingerprint).where(configuration.c.name == name))
+
+    def record_configuration_fingerprint(self, fingerprint: str, name: str = "inputs") -> None:
+        """Remember the digest of the configuration a completed cycle used."""
+        row = {"name": name, "fingerprint": fingerprint, "recorded_at": self._clock()}
+        with self._write() as conn:
+            upsert(conn, configuration, [row], ("name",))
 
     # -- acknowledgements ------------------------------------------------------------------------------
 

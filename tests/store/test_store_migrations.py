@@ -17,8 +17,8 @@ from okr_sync.store.state import StateStore
 from tests.store.factories import item
 
 TABLES = {"work_items", "item_kr_links", "watermarks", "manual_values", "progress_points", "written_markers",
-          "etags", "cycle_outcomes", "acknowledgements", "pending_homes", "alembic_version"}
-HEAD = "0002_pending_homes"
+          "etags", "cycle_outcomes", "acknowledgements", "pending_homes", "configuration", "alembic_version"}
+HEAD = "0003_configuration"
 
 
 def test_open_migrates_an_empty_database_to_head(store_url: str) -> None:

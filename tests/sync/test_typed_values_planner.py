@@ -137,3 +137,40 @@ def test_once_and_status_say_why_a_value_is_not_used(make_sandbox: Callable[...,
                                          catch_exceptions=False).output)
     [kr] = data["key_results"]
     assert any(note.startswith(why) for note in kr["provenance"]["notes"])
+
+
+def test_a_configuration_change_recomputes_from_a_full_read_on_the_next_cycle(
+        make_sandbox: Callable[..., Sandbox], control_of: Callable[..., Any], tmp_path: Path) -> None:
+    """The owner's value is ignored while the owner has no Planner identity; once the admin adds it, the
+    next (incremental) cycle reads the home again and uses the value — no ``--full`` needed."""
+    sb = make_sandbox(fixture("3,6", OWNER))
+    data = config(sb, tmp_path, "pt-BR")
+    data["people"][0] = {"id": "ana.ruiz", "name": "Ana Ruiz"}  # no identity yet
+    data["objectives"][0]["owner"] = data["objectives"][0]["key_results"][0]["owner"] = "ana.ruiz"
+
+    def cycle() -> Any:
+        settings = Settings.model_validate(data)
+        store = StateStore.open(settings.state.url)
+        connector = PlannerConnector("planner", settings.trackers["planner"], sleep=NO_SLEEP)  # type: ignore[arg-type]
+        try:
+            return Engine(settings, store, {"planner": connector}, clock=lambda: NOW).cycle()
+        finally:
+            store.close()
+            connector.close()
+
+    first = cycle()
+    assert first.computed.key_results["OBJ1-KR1"].current is None
+    assert f"planner: KR OBJ1-KR1: value 3,6 typed by {OWNER['id']} on 2026-11-20, not used: {OWNER['id']} is " \
+           "not the KR owner as far as okr-sync knows: Ana Ruiz has no planner identity in the people " \
+           "directory; add it" in first.problems
+    control = control_of(sb)
+    control.reset_requests()
+    idle = cycle()
+    assert idle.computed.key_results["OBJ1-KR1"].current is None
+    idle_calls = control.requests()["total"]
+    data["people"][0]["identities"] = {"planner": OWNER["id"]}
+    control.reset_requests()
+    fixed = cycle()
+    assert fixed.computed.key_results["OBJ1-KR1"].current == 3.6 and fixed.problems == []
+    assert control.requests()["total"] > idle_calls, "the changed configuration made this cycle read everything"
+    assert next(t for t in sb.snapshot()["planner"]["tasks"] if t["id"] == HOME)["percentComplete"] == 50
