@@ -136,9 +136,7 @@ def _advice_once(domain: Domain, computed: Computed, krs: list[str]) -> list[Any
         grid.add_row("", Text(rule.replace("_", " ").capitalize(), style="bold"))
         for kr_id, top in found:
             grid.add_row("", Text(f"{kr_id}: {top['reason']}"))
-        actions = list(dict.fromkeys(top["action"] for _, top in found))
-        for action in actions:
-            grid.add_row("", Text(f"→ {action}", style="italic"))
+        grid.add_row("", Text(f"→ {found[0][1]['action']}", style="italic"))  # once per rule, not per KR
     return [Text("Companion (top finding per KR, advice once per rule):", style="bold"), grid]
 
 
@@ -160,12 +158,14 @@ def status_table(domain: Domain, computed: Computed, *, objective: str | None = 
     wide = width >= WIDE
     table = Table(title=f"OKR status at {computed.at:%Y-%m-%d %H:%M} UTC", expand=False, box=box.SIMPLE_HEAD,
                   pad_edge=False, collapse_padding=True)
+    # the figures keep fixed widths; the title takes what is left (whole when wide, cut with "…" when narrow)
+    figures = 12 + 5 + 13 + 5 + 2 * 4  # owner, progress, status, forecast and the padding between columns
     table.add_column("objective / key result", no_wrap=not wide, overflow="fold" if wide else "ellipsis",
-                     ratio=1)
-    table.add_column("owner", no_wrap=True, overflow="ellipsis", max_width=None if wide else 12)
-    table.add_column("progress", justify="right", no_wrap=True)
-    table.add_column("status", no_wrap=True, min_width=13)
-    table.add_column("forecast", justify="right", no_wrap=True)
+                     max_width=None if wide else max(20, width - figures - 1))
+    table.add_column("owner", no_wrap=True, overflow="ellipsis", width=None if wide else 12)
+    table.add_column("prog.", justify="right", no_wrap=True, width=5)
+    table.add_column("status", no_wrap=True, width=13)
+    table.add_column("fcst", justify="right", no_wrap=True, width=5)
     selected = _selected_krs(domain, computed, objective, owner)
     chosen = set(selected)
     for obj in domain.objectives.values():
