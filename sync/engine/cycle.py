@@ -1,13 +1,18 @@
 """One sync cycle: pull → store → compute → diff → push.
 
 For each tracker: pull items changed since the watermark and commit them with the new watermark in one
-transaction (a crash before the commit re-pulls; after it, nothing is lost). Then read the home items
-that may need writes — those that changed in the tracker, were never written, or whose desired state
-differs from what okr-sync last wrote — recompute every KR and objective with ``mapping``, let each
-connector diff desired against current state, and apply only what differs. A write is remembered
-(``store.record_written``) only after it succeeded, so a crash replays it; markers make the replay find
-and edit the comment or block it already wrote instead of duplicating it. One failing tracker never stops
-the others.
+transaction (a crash before the commit re-pulls; after it, nothing is lost). The same transaction marks
+the pulled home items as *pending* (``okr_sync.engine.pending``): the watermark never moves past a
+person's edit on a home (okr-sync's field overwritten, its label removed, a manual value typed, an
+acknowledgement left) unless the store also remembers that home must be read. Then read the home items
+that may need writes — pending ones (changed in the tracker, by this cycle's pull or by one whose cycle
+crashed), never written ones, or those whose desired state differs from what okr-sync last wrote —
+recompute every KR and objective with ``mapping``, let each connector diff desired against current
+state, and apply only what differs. A pending mark is settled only after its home was read and
+reconciled (written, found equal, or found gone), so a kill between pull and write-back, or between two
+trackers' pulls, costs a re-read, never an edit. A write is remembered (``store.record_written``) only
+after it succeeded, so a crash replays it; markers make the replay find and edit the comment or block it
+already wrote instead of duplicating it. One failing tracker never stops the others.
 """
 
 from __future__ import annotations
@@ -24,12 +29,13 @@ from okr_sync.config.errors import AuthError
 from okr_sync.config.models import Settings
 from okr_sync.connectors.base import Connector, DesiredHome, HomeState, Write
 from okr_sync.connectors.redact import redact
+from okr_sync.engine import ignored, inputs
 from okr_sync.engine.acks import AckSignal, acknowledged_fingerprints, learn, without_acknowledged
 from okr_sync.engine.clock import system_clock
 from okr_sync.engine.compute import Computed, compute_from_store
 from okr_sync.engine.domain import Domain, build_domain
+from okr_sync.engine.pending import PendingHomes, home_keys
 from okr_sync.engine.people import Directory
-from okr_sync.engine import ignored, inputs
 from okr_sync.engine.report import CycleReport, TrackerOutcome
 from okr_sync.engine.steps import Deferrals, tracker_step
 from okr_sync.mapping import (
@@ -93,9 +99,13 @@ class Engine:
         """
         self._may_write = may_write or (lambda _tracker: True)
         self._should_stop = should_stop or (lambda: False)
+        self._reconciled: set[HomeItem] = set()
         now = self.clock()
         report = CycleReport(started=now, dry_run=dry_run)
         names = [n for n in self.connectors if only is None or n in only]
+        if not full and (stale := inputs.changed_trackers(self.store, self.settings, names)):
+            log.info("configuration changed since %s was last read: reading everything once", ", ".join(stale))
+            full = True
         overlay: dict[tuple[str, str], WorkItem] = {}
         changed: set[tuple[str, str]] = set()
         for name in names:
@@ -104,9 +114,6 @@ class Engine:
         for name in names:
             if on_tracker is not None:
                 on_tracker(name)
-        if not full and (stale := inputs.changed_trackers(self.store, self.settings, names)):
-            log.info("configuration changed since %s was last read: reading everything once", ", ".join(stale))
-            full = True
             held = self.deferrals.holding(name, now)
             if held is not None:
                 report.trackers[name].error = held
@@ -119,8 +126,9 @@ class Engine:
         healthy = {n for n in names if report.trackers[n].error is None}
         homes = {s: h for s, h in self.domain.homes().items() if h.tracker in healthy}
         self._written_now = self.store.written_all() if bulk(self.store) else None  # read once per cycle
+        pending = PendingHomes(self.store, healthy)
         first = {h for h in homes.values()
-                 if full or (h.tracker, h.key) in changed or not self._written(h)}
+                 if full or (h.tracker, h.key) in changed or h in pending or not self._written(h)}
         states = self._read_homes(first, report)
         manual = self._manual_values(states, dry_run=dry_run)
 
@@ -133,8 +141,10 @@ class Engine:
         needing = [d for d in desired if d.home in states]
         self._push(needing, states, report, dry_run=dry_run)
         if not dry_run:
+            pending.settle(self.store, self._reconciled, homes.values())
             self._absorb_own_writes(report)
             self._record_history(computed, now)
+            inputs.record(self.store, self.settings, [n for n, o in report.trackers.items() if o.error is None])
             finished = self.clock()
             for name, outcome in report.trackers.items():
                 self.store.record_outcome(name, now, finished, outcome.ok, outcome.calls, outcome.writes,  # type: ignore[attr-defined]
@@ -145,7 +155,6 @@ class Engine:
 
     def _discover(self, report: CycleReport, *, refresh: bool) -> None:
         """KRs defined in the trackers (``discover``): read at the first cycle and at each full reconcile."""
-            inputs.record(self.store, self.settings, [n for n, o in report.trackers.items() if o.error is None])
         if not self.settings.discover or (self._discovered and not refresh):
             return
         from okr_sync.engine.discovery import discover
@@ -161,7 +170,7 @@ class Engine:
 
     # ------------------------------------------------------------------------------------------ pull
     def _pull(self, name: str, *, full: bool, dry_run: bool, overlay: dict[tuple[str, str], WorkItem],
-              changed: set[tuple[str, str]]) -> TrackerOutcome:
+              changed: set[tuple[str, str]], mark_homes: bool = True) -> TrackerOutcome:
         outcome = TrackerOutcome(name)
         connector = self.connectors[name]
         with self._step(outcome, "pull"):
@@ -170,7 +179,9 @@ class Engine:
             if dry_run:
                 overlay.update({(name, item.key): item for item in result.items})
             else:
-                self.store.commit_pull(name, result.items, result.watermark, full=result.full)  # type: ignore[attr-defined]
+                homes = home_keys(self.domain.homes().values(), name) if mark_homes else set()
+                self.store.commit_pull(name, result.items, result.watermark, full=result.full,  # type: ignore[attr-defined]
+                                       homes=homes)
             changed.update((name, item.key) for item in result.items)
             outcome.items = len(result.items)
             outcome.problems.extend(p.message for p in result.problems)
@@ -184,12 +195,13 @@ class Engine:
     def _absorb_own_writes(self, report: CycleReport) -> None:
         """Pull once more where this cycle wrote, so okr-sync's own edits are not seen as changes later.
 
-        Without it the next cycle would find the home items it just wrote "updated" and re-read them.
-        Work items changed by people meanwhile are committed as usual and counted in the next compute.
+        Without it the next cycle would find the home items it just wrote "updated" and re-read them
+        (hence no pending marks here). Work items changed by people meanwhile are committed as usual and
+        counted in the next compute.
         """
         for name, outcome in report.trackers.items():
             if outcome.writes and outcome.error is None:
-                absorbed = self._pull(name, full=False, dry_run=False, overlay={}, changed=set())
+                absorbed = self._pull(name, full=False, dry_run=False, overlay={}, changed=set(), mark_homes=False)
                 outcome.calls += absorbed.calls
                 outcome.problems.extend(absorbed.problems)
                 if absorbed.error is not None:
@@ -215,12 +227,17 @@ class Engine:
             for home in group:
                 state = states.get(home)
                 if state is not None and not state.exists:
+                    self._reconciled.add(home)  # read and gone: nothing to write, nothing pending
                     outcome.problems.append(f"home item {home.key} does not exist or is not visible; "
                                             "create it or fix the home in okr-sync.yaml")
                     states.pop(home)
         return states
 
     def _manual_values(self, states: Mapping[HomeItem, HomeState], *, dry_run: bool) -> dict[str, ManualValue]:
+        directory = Directory(self.settings.people)
+        self._ignored_now = ignored.sentences_read(self.domain, states, directory)  # typed values not counted
+        if not dry_run:
+            ignored.remember(self.store, self.domain, self._ignored_now)
         values: dict[str, ManualValue] = {}
         stored_values = self.store.latest_manual_values(self.domain.key_results) if bulk(self.store) else None
         for kr in self.domain.key_results.values():
@@ -234,11 +251,15 @@ class Engine:
                     self.store.manual_value(kr.id)  # type: ignore[attr-defined]
                 if stored is not None:
                     values[kr.id] = stored
-        directory = Directory(self.settings.people)
-        self._ignored_now = ignored.sentences_read(self.domain, states, directory)  # typed values not counted
-        if not dry_run:
-            ignored.remember(self.store, self.domain, self._ignored_now)
         return values
+
+    def _report_ignored(self, report: CycleReport) -> None:
+        """Every typed value that does not count is an item-level problem of its home's tracker, each cycle
+        until it is fixed (the status block and ``status`` say the same)."""
+        remembered = ignored.stored(self.store, self.domain, self._written_now)
+        for name, lines in ignored.problems(self.domain, {**remembered, **self._ignored_now}).items():
+            if name in report.trackers:
+                report.trackers[name].problems.extend(lines)
 
     # --------------------------------------------------------------------------------------- compute
     def _compute(self, now: datetime, overlay: Mapping[tuple[str, str], WorkItem],
@@ -254,14 +275,6 @@ class Engine:
         if not signals or dry_run:
             return computed
         learn(self.store, computed, signals)
-    def _report_ignored(self, report: CycleReport) -> None:
-        """Every typed value that does not count is an item-level problem of its home's tracker, each cycle
-        until it is fixed (the status block and ``status`` say the same)."""
-        remembered = ignored.stored(self.store, self.domain, self._written_now)
-        for name, lines in ignored.problems(self.domain, {**remembered, **self._ignored_now}).items():
-            if name in report.trackers:
-                report.trackers[name].problems.extend(lines)
-
         subjects = [*self.domain.key_results, *self.domain.objectives]
         acks = AcknowledgedView(self.store.acknowledged_by_subject(subjects)) if bulk(self.store) else self.store
         return without_acknowledged(computed, acknowledged_fingerprints(acks, subjects))  # type: ignore[no-any-return]
@@ -326,6 +339,7 @@ class Engine:
                 for item in group:
                     if item.home not in failed and item.home not in unreached:
                         self.store.record_written(item.home.tracker, item.home.key, DESIRED, fingerprint(item))  # type: ignore[attr-defined]
+                        self._reconciled.add(item.home)
 
     def _apply(self, connector: Connector, writes: list[Write],
                outcome: TrackerOutcome) -> tuple[set[HomeItem], set[HomeItem]]:

@@ -6,6 +6,9 @@ renders points back through the proxy). The proxy:
 
 - records every write request (POST, PUT, PATCH, DELETE) with its arrival and answer times in a
   :class:`Journal` that several proxies may share (one proxy per replica tells who wrote what, when);
+- logs every request line (``METHOD /path?query``) in :attr:`TrackerProxy.seen`;
+- can hold the first request matching a pattern (:meth:`TrackerProxy.hold_request`) without forwarding
+  it — e.g. the first request of a tracker's pull, or of the reading of home items;
 - can *hold* the n-th write: ``phase="before"`` holds it without forwarding (the process is killed
   between two writes: write n never reaches the tracker), ``phase="after"`` forwards it and holds the
   answer (the write landed but the process dies before it learns so — the nastiest crash point).
@@ -88,6 +91,8 @@ class TrackerProxy:
         self._hold_at: int | None = None
         self._hold_phase = "before"
         self._hold_read_after: int | None = None
+        self._hold_pattern: re.Pattern[str] | None = None
+        self.seen: list[str] = []
         self.held = threading.Event()
         self._release = threading.Event()
         self._server: BaseWSGIServer | None = None
@@ -131,10 +136,21 @@ class TrackerProxy:
         self.held.clear()
         self._release.clear()
 
+    def hold_request(self, pattern: str) -> None:
+        """Hold (without forwarding) the first request whose ``METHOD /path?query`` matches ``pattern``
+        (a regular expression searched in it) from now on."""
+        with self._count_lock:
+            self.writes_seen = 0
+            self._hold_at = self._hold_read_after = None
+            self._hold_pattern = re.compile(pattern)
+        self.held.clear()
+        self._release.clear()
+
     def release(self) -> None:
         """Let a held request go (a "before" write is dropped) and hold nothing more."""
         with self._count_lock:
             self._hold_at = self._hold_read_after = None
+            self._hold_pattern = None
         self._release.set()
 
     # ------------------------------------------------------------------------------------------ wsgi
@@ -143,8 +159,12 @@ class TrackerProxy:
         method = request.method.upper()
         arrived = time.monotonic()
         holding = False
+        line = f"{method} {environ.get('RAW_URI') or request.full_path}"
         with self._count_lock:
-            if method in WRITE_METHODS:
+            self.seen.append(line)
+            if self._hold_pattern is not None and self._hold_pattern.search(line):
+                holding, self._hold_pattern, self._hold_phase = True, None, "before"
+            elif method in WRITE_METHODS:
                 self.writes_seen += 1
                 holding = self._hold_at is not None and self.writes_seen == self._hold_at
             elif self._hold_read_after is not None and self.writes_seen >= self._hold_read_after:
