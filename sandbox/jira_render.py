@@ -246,10 +246,10 @@ class Renderer:
     def comment(self, issue: Issue, c: Comment, *, properties: bool = False) -> dict[str, Any]:
         """A comment (Cloud adds ``jsdPublic``; v3 shows the stored document; ``properties`` when expanded)."""
         body = (c.doc if c.doc is not None else adf(c.body)) if self.api == "3" else c.body
-        out = {"self": self.url(f"issue/{issue.id}/comment/{c.id}"), "id": c.id,
-               "author": self.user(self.state.user(c.author)), "body": body,
-               "updateAuthor": self.user(self.state.user(c.update_author)),
-               "created": self.time(c.created), "updated": self.time(c.updated)}
+        out: dict[str, Any] = {"self": self.url(f"issue/{issue.id}/comment/{c.id}"), "id": c.id,
+                               "author": self.user(self.state.user(c.author)), "body": body,
+                               "updateAuthor": self.user(self.state.user(c.update_author)),
+                               "created": self.time(c.created), "updated": self.time(c.updated)}
         if self.state.cloud:
             out["jsdPublic"] = True
         if properties:

@@ -89,6 +89,8 @@ def run_demo(out_dir: Path, *, on_step: Callable[[str], None] = lambda s: None,
             on_step(f"syncing once through {', '.join(connectors)}…")
             report = engine.cycle(checkin_week=week)
             computed = report.computed
+            if computed is None:  # the cycle stopped before computing: its problems say why
+                raise RuntimeError("the demo's sync computed no status: " + "; ".join(report.problems))
             kr_id = next(iter(engine.domain.key_results))
             checkin = engine.checkin(kr_id, week, computed, now)
             text = render_checkin(checkin, "text", links=False, title=f"Weekly check-in {week} — {kr_id} "

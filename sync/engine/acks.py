@@ -24,11 +24,14 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from okr_sync.mapping import ACK_LABEL_PREFIX, Finding, KrStatus, ObjectiveStatus
 from okr_sync.mapping import rule_from_label as rule_from_label  # re-exported: the parsers live in mapping.markers
 from okr_sync.mapping import rules_in_comment as rules_in_comment
+
+if TYPE_CHECKING:  # compute imports this module at run time
+    from okr_sync.engine.compute import Computed
 
 LABEL_PREFIX = ACK_LABEL_PREFIX
 SEEN_PREFIX = "seen:"
@@ -99,7 +102,7 @@ def split_findings(
     return shown, hidden
 
 
-def without_acknowledged(computed: Any, acknowledged: Mapping[str, set[str]]) -> Any:
+def without_acknowledged(computed: Computed, acknowledged: Mapping[str, set[str]]) -> Computed:
     """A copy of a :class:`okr_sync.engine.compute.Computed` whose statuses no longer carry acknowledged findings."""
     krs: dict[str, KrStatus] = {
         kr_id: replace(status, findings=split_findings(status.findings, acknowledged.get(kr_id, set()))[0])
@@ -112,9 +115,10 @@ def without_acknowledged(computed: Any, acknowledged: Mapping[str, set[str]]) ->
     return replace(computed, key_results=krs, objectives=objectives)
 
 
-def suppressed_count(computed: Any, acknowledged: Mapping[str, set[str]]) -> int:
+def suppressed_count(computed: Computed, acknowledged: Mapping[str, set[str]]) -> int:
     """How many current findings are hidden by acknowledgements."""
-    statuses = [*computed.key_results.items(), *computed.objectives.items()]
+    statuses: list[tuple[str, KrStatus | ObjectiveStatus]] = [*computed.key_results.items(),
+                                                              *computed.objectives.items()]
     return sum(len(split_findings(s.findings, acknowledged.get(subject, set()))[1]) for subject, s in statuses)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from okr_sync.config import models as cfg
 from okr_sync.config.models import Settings
@@ -80,6 +81,7 @@ def _measure(measure: cfg.MetricMeasure | cfg.CompletionMeasure) -> tuple[Measur
     source = measure.source
     if source == "manual" or isinstance(source, str):
         return MetricMeasure(measure.baseline, measure.target, measure.stretch, measure.unit, "manual"), None
+    kind: Literal["sum", "max", "last", "count"]
     if source.count is not None:
         kind, fld, status = "count", None, StatusCategory(source.count)
     else:
