@@ -40,6 +40,7 @@ from okr_sync.connectors.gitlab.items import IssueTranslator, issue_key, parse_t
 from okr_sync.connectors.gitlab.transport import GitLabTransport
 from okr_sync.mapping import WorkItem
 from okr_sync.mapping.links import homes_by_key
+from okr_sync.mapping.numbers import number_format
 
 LINKS = "issue links"
 LINK_INVERSE = {"blocks": "is_blocked_by", "is_blocked_by": "blocks", "relates_to": "relates_to"}
@@ -50,7 +51,6 @@ class ScopeMark:
     """The watermark of one scope."""
 
     after: str | None = None
-from okr_sync.mapping.numbers import number_format
     seen: dict[str, str] = field(default_factory=dict)
 
 
@@ -125,26 +125,26 @@ class IssuePuller:
         homes = homes_by_key({kr: home for kr, home in spec.kr_homes.items()
                               if home.tracker == self.transport.tracker})
         items = []
+        fmt = number_format(spec.locale)
         for key, row in rows.items():
+            unread: list[str] = []
             try:
                 items.append(self.translator.work_item(row, links=linked.get(key, ()), known=spec.kr_ids,
                                                        homes=homes, number_fields=spec.number_fields, fmt=fmt,
                                                        unread=unread))
             except (TypeError, ValueError, AttributeError, KeyError) as exc:  # one bad issue never stops a pull
                 problems.append(_unreadable(self.transport.tracker, key, exc))
+            problems += [ItemProblem(self.transport.tracker, key, f"issue {key}: {text}") for text in unread]
         return items, dump_watermark(marks), all_full and not errors, problems
 
     def _pull_scope(self, name: str, path: str, mark: ScopeMark,
                     problems: list[ItemProblem]) -> tuple[list[dict[str, Any]], ScopeMark]:
-        fmt = number_format(spec.locale)
         query: dict[str, Any] = {"state": "all", "order_by": "created_at", "sort": "asc"}  # see module docstring
-            unread: list[str] = []
         after = parse_time(mark.after)
         if after is not None:
             query["updated_after"] = _gitlab_time(after - self.overlap)
         fresh: list[dict[str, Any]] = []
         stamps: dict[str, str] = {}
-            problems += [ItemProblem(self.transport.tracker, key, f"issue {key}: {text}") for text in unread]
         for page in self.transport.pages(path, subject=f"issues of {name}", query=query):
             for row in page:
                 try:
