@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import importlib
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
@@ -51,6 +52,15 @@ class ConnectorPlugin:
     """What to ``pip install`` when the connector's library is missing (``okr-sync[jira]``)."""
     webhook_setting: str | None = None
     """The settings field holding the secret webhook deliveries must carry; None: no webhooks."""
+    admin: str | None = None
+    """Module whose ``doctor`` / ``setup_plan`` / ``apply_setup`` take the connector first (``okr-sync doctor``,
+    ``setup``); None when the connector class has those methods itself or offers no admin path."""
+    item_url: Callable[[Any, str], str | None] | None = None
+    """The web address of an item from the tracker's settings and the item key (reports link homes)."""
+
+    def url_of(self, settings: TrackerSettings, key: str) -> str | None:
+        """The web address of item ``key`` on a tracker with ``settings``, when the kind can say."""
+        return self.item_url(settings, key) if self.item_url is not None else None
 
     def load(self) -> type[Any]:
         """The connector class (this imports the tracker's client library)."""
@@ -69,6 +79,8 @@ class ConnectorPlugin:
                          f"known: {', '.join(LinkRule.model_fields)}")
         if self.webhook_setting is not None and self.webhook_setting not in self.settings.model_fields:
             found.append(f"its webhook setting '{self.webhook_setting}' is not a field of {self.settings.__name__}")
+        if self.admin is not None and ":" in self.admin:
+            found.append(f"admin '{self.admin}' must name a module, not 'module:attribute'")
         if ":" not in self.connector:
             found.append(f"connector '{self.connector}' is not 'module:Class'")
         return found

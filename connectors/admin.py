@@ -1,25 +1,25 @@
 """What ``okr-sync doctor`` and ``okr-sync setup`` exchange with a connector: checks and set-up steps.
 
-Every connector that supports the admin path exposes::
-
-    connector.doctor(spec, homes, people) -> list[Check]
-    connector.setup_plan(homes=None) -> list[SetupStep]
-    connector.apply_setup(steps) -> list[StepResult]
-
-or has a ``connectors/<kind>/admin.py`` module with the same functions taking the connector first, which
-:func:`admin_of` binds to it. ``doctor`` only reads (a read-only account is detected from the tracker's
+A connector supports the admin path either itself (the
+:class:`~okr_sync.connectors.capabilities.Administers` methods ``doctor``, ``setup_plan``, ``apply_setup``),
+or through the module its plugin names in ``admin`` (the same functions taking the connector first), which
+:func:`admin_of` binds to it. The module depends on the connector, never the other way round, and uses its
+public methods only. ``doctor`` only reads (a read-only account is detected from the tracker's
 permission API, never by trying a write). ``setup_plan`` lists what is missing; a second plan after
 ``apply_setup`` is empty (never deleting or renaming anything). Shared checks (webhook secret, TLS) live here.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from okr_sync.config.errors import AuthError, SyncError
+from okr_sync.config.plugins import installed
+from okr_sync.connectors.capabilities import Administers
 
 Level = Literal["ok", "warn", "fail"]
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -147,15 +147,12 @@ class _ModuleAdmin:
         return list(self._module.apply_setup(self._connector, steps))
 
 
-def admin_of(connector: Any) -> Any | None:
+def admin_of(connector: Any) -> Administers | None:
     """What offers ``doctor`` / ``setup_plan`` / ``apply_setup`` for ``connector``: the connector itself when it
-    has those methods, else the built-in ``okr_sync.connectors.<kind>.admin`` module bound to it, else None."""
-    if all(hasattr(connector, name) for name in ("doctor", "setup_plan", "apply_setup")):
+    has those methods, else the admin module its plugin names, bound to it; None when it has neither."""
+    if isinstance(connector, Administers):
         return connector
-    import importlib
-
-    try:
-        module = importlib.import_module(f"okr_sync.connectors.{connector.kind}.admin")
-    except ModuleNotFoundError:
+    plugin = installed().get(str(getattr(connector, "kind", "")))
+    if plugin is None or plugin.admin is None:
         return None
-    return _ModuleAdmin(connector, module)
+    return _ModuleAdmin(connector, importlib.import_module(plugin.admin))

@@ -1,9 +1,17 @@
 """The contract every tracker connector implements, and the data that crosses it.
 
 Data flows one way: tracker → connector → :class:`mapping.WorkItem` → store → mapping → desired status →
-connector write-back. A connector *translates*: it never decides progress. It states what it is as data
-(``kind``, ``page_size``, ``link_rules``, ``write_targets``); shared mechanics (response classification,
-retries, redaction, webhook checks) live once in this package.
+connector write-back. A connector *translates*: it never decides progress. Shared mechanics (response
+classification, retries, redaction, webhook checks) live once in this package.
+
+A tracker kind is a plugin (:mod:`okr_sync.connectors.plugin`): the entry point names a light
+:class:`~okr_sync.config.plugins.ConnectorPlugin` — settings model, home keys, the link rules it supports,
+its webhook secret setting, its admin module — and the connector class as a ``"module:Class"`` string, so
+``okr-sync --help`` and ``validate`` never import a tracker library. Only :class:`Connector` below is
+required; what a connector may offer beyond it (KR discovery, mentions, user listing, webhooks, doctor /
+setup) are the Protocols of :mod:`okr_sync.connectors.capabilities`, which the engine checks with
+``isinstance`` — nothing outside ``connectors/<kind>/`` names a kind. ``okr_sync.testing`` is the contract
+suite every connector, built-in or third-party, runs.
 
 Write-back is a diff: :meth:`Connector.read_homes` reads the current state of KR home items,
 :meth:`Connector.plan_writes` compares it with the desired state and returns only the writes needed
@@ -167,18 +175,15 @@ class WebhookRejected(SyncError):
 
 @runtime_checkable
 class Connector(Protocol):
-    """One tracker. Implementations live in ``connectors/<kind>.py`` and register under the entry-point
-    group ``okr_sync.connectors``. They are constructed as ``cls(name, settings)`` where ``settings`` is the
-    tracker's configuration model (``config.trackers.JiraTracker`` …)."""
+    """One tracker. Implementations live in ``connectors/<kind>/`` (or any package) and are named by their
+    plugin. They are constructed as ``cls(name, settings)`` where ``settings`` is an instance of the plugin's
+    settings model."""
 
     kind: ClassVar[str]
-    """The ``kind`` in the configuration this connector serves."""
-    page_size: ClassVar[int]
-    """Items per read request (the largest the tracker allows)."""
-    link_rules: ClassVar[frozenset[str]]
-    """Link rules it supports (``label``, ``field``, ``title_prefix``, …)."""
-    write_targets: ClassVar[frozenset[str]]
-    """What it can write on a home item."""
+    """The ``kind`` in the configuration this connector serves (its plugin's kind)."""
+    page_size: ClassVar[int | None]
+    """Items per list request, which the connector's paging uses; None when the server sets page sizes
+    and the connector follows its next links. The contract suite reads one item more than a page."""
 
     name: str
 
@@ -201,10 +206,6 @@ class Connector(Protocol):
 
     def apply(self, writes: Sequence[Write]) -> list[WriteResult]:
         """Perform writes; one failing write never stops the others."""
-        ...
-
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, max_bytes: int) -> WebhookEvent:
-        """Authenticate and parse a webhook delivery, or raise :class:`WebhookRejected`."""
         ...
 
     def close(self) -> None:

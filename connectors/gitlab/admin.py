@@ -174,7 +174,7 @@ def _homes(conn: GitLabConnector, homes: Mapping[str, HomeItem]) -> list[Check]:
         except ValueError:
             continue
         wanted.setdefault(path, []).append(iid)
-    present = {f"{path}#{iid}" for path, iids in wanted.items() for iid in conn._home_issues(path, sorted(iids))}
+    present = {f"{path}#{iid}" for path, iids in wanted.items() for iid in conn.home_issues(path, sorted(iids))}
     found, checks = [], []
     for subject, home in sorted(mine.items()):
         if home.key in present:

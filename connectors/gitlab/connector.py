@@ -41,8 +41,6 @@ class GitLabConnector:
 
     kind: ClassVar[str] = "gitlab"
     page_size: ClassVar[int] = PAGE_SIZE
-    link_rules: ClassVar[frozenset[str]] = frozenset({"label", "title_prefix", "issue_link"})
-    write_targets: ClassVar[frozenset[str]] = frozenset({"status label", "status block", "check-in"})
 
     def __init__(self, name: str, settings: GitLabTracker, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.name = name
@@ -80,16 +78,17 @@ class GitLabConnector:
                 continue
             by_project.setdefault(path, {})[iid] = home
         for path, wanted in by_project.items():
-            found = self._home_issues(path, sorted(wanted))
+            found = self.home_issues(path, sorted(wanted))
             for iid, home in wanted.items():
                 row = found.get(iid)
                 states[home] = HomeState(home, exists=False) if row is None else self._home_state(home, row, spec)
         return states
 
-    def _home_issues(self, path: str, iids: list[int]) -> dict[int, dict[str, Any]]:
+    def home_issues(self, path: str, iids: list[int]) -> dict[int, dict[str, Any]]:
+        """The issues ``iids`` of project ``path`` that exist, by iid (one request per page of iids)."""
         found: dict[int, dict[str, Any]] = {}
-        for start in range(0, len(iids), PAGE_SIZE):
-            chunk = iids[start:start + PAGE_SIZE]
+        for start in range(0, len(iids), self.page_size):
+            chunk = iids[start:start + self.page_size]
             try:
                 for page in self.transport.pages(f"/projects/{quote(path, safe='')}/issues",
                                                  subject=f"home issues of project {path}",
@@ -239,23 +238,6 @@ class GitLabConnector:
                                        body={"body": body}, retry=False)
 
         self.transport.retried(upsert)
-
-    # -- admin: okr-sync doctor / setup (connectors/gitlab/admin.py) --------------------------------
-
-    def doctor(self, spec: PullSpec, homes: Mapping[str, HomeItem], people: Mapping[str, str]) -> list[Any]:
-        """Read-only checks of this instance for ``okr-sync doctor`` (see :mod:`okr_sync.connectors.gitlab.admin`)."""
-        from okr_sync.connectors.gitlab import admin as gitlab_admin
-        return gitlab_admin.doctor(self, spec, homes, people)
-
-    def setup_plan(self, homes: Mapping[str, HomeItem] | None = None) -> list[Any]:
-        """Scoped status labels missing from the projects holding KR homes."""
-        from okr_sync.connectors.gitlab import admin as gitlab_admin
-        return gitlab_admin.setup_plan(self, homes)
-
-    def apply_setup(self, steps: Sequence[Any]) -> list[Any]:
-        """Create what :meth:`setup_plan` listed (never deleting or renaming a label)."""
-        from okr_sync.connectors.gitlab import admin as gitlab_admin
-        return gitlab_admin.apply_setup(self, steps)
 
     # -- people --------------------------------------------------------------------------------------
 

@@ -302,7 +302,7 @@ def _create_field(conn: JiraConnector, step: SetupStep) -> str:
     type_key, searcher, _ = FIELD_TYPES[str(step.payload["kind"])]
     created = _post(conn, "field", {"name": step.payload["name"], "type": type_key, "searcherKey": searcher,
                                     "description": "Written by okr-sync."}, f"new custom field {step.target}")
-    conn._catalogue, conn._write_fields = None, None  # read /field again: the new field has an id now
+    conn.forget_fields()  # read /field again: the new field has an id now
     return f"created {created.get('id', '')}".strip()
 
 

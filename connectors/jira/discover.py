@@ -11,20 +11,19 @@ KR's data, by name or id::
 
 Each matching issue becomes a :class:`DiscoveredKr` whose home is the issue itself; its id is the ``id``
 field's value, or the issue key when no ``id`` field is configured. Issues lacking what a KR needs are
-reported as :class:`ItemProblem` (never fatal). :func:`merge_with_config` sets them beside the YAML
-definitions: KRs only in Jira are added, KRs in both keep the YAML values and every difference is
-reported as a conflict.
+reported as :class:`ItemProblem` (never fatal). The engine sets them beside the YAML definitions
+(:func:`okr_sync.engine.discovery.merge_with_config`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from okr_sync.config.errors import ConfigurationError, Problem
-from okr_sync.config.models import DiscoverRule, Settings
+from okr_sync.config.models import DiscoverRule
 from okr_sync.connectors.base import ItemProblem
+from okr_sync.connectors.capabilities import DiscoveredKr
 from okr_sync.connectors.jira.fields import FieldCatalogue
 from okr_sync.connectors.jira.items import number_value, text_values
 from okr_sync.mapping import HomeItem
@@ -32,22 +31,6 @@ from okr_sync.mapping import HomeItem
 DEFAULT_JQL = 'issuetype = "Key Result"'
 KINDS = ("value", "quality", "deliverable")
 ROLES = ("id", "objective", "baseline", "target", "kind", "unit", "stretch")
-
-
-@dataclass(frozen=True, slots=True)
-class DiscoveredKr:
-    """A KR read from a Jira issue."""
-
-    id: str
-    title: str
-    objective_ids: tuple[str, ...]
-    kind: str
-    baseline: float
-    target: float
-    home: HomeItem
-    unit: str | None = None
-    stretch: float | None = None
-    owner: str | None = None
 
 
 def resolve_fields(rule: DiscoverRule, catalogue: FieldCatalogue, index: int) -> dict[str, str]:
@@ -88,26 +71,3 @@ def read_kr(tracker: str, raw: Mapping[str, Any], ids: Mapping[str, str]) -> Dis
         home=HomeItem(tracker, key), unit=next(iter(text("unit")), None),
         stretch=number_value(fields.get(ids["stretch"])) if "stretch" in ids else None,
         owner=(assignee.get("accountId") or assignee.get("name")) if isinstance(assignee, dict) else None)
-
-
-def merge_with_config(settings: Settings, found: list[DiscoveredKr]) -> tuple[list[DiscoveredKr], list[str]]:
-    """KRs found only in Jira, and one sentence per difference with a KR also defined in the YAML."""
-    defined = {kr.id: (objective, kr) for objective, kr in settings.key_results()}
-    added, conflicts = [], []
-    for kr in found:
-        if kr.id not in defined:
-            added.append(kr)
-            continue
-        objective, yaml_kr = defined[kr.id]
-        measure = yaml_kr.measure
-        pairs: list[tuple[str, Any, Any]] = [("objective", objective.id, kr.objective_ids[0] if kr.objective_ids
-                                              else None), ("kind", yaml_kr.kind, kr.kind)]
-        if measure.type == "metric":
-            pairs += [("baseline", measure.baseline, kr.baseline), ("target", measure.target, kr.target)]
-        if yaml_kr.home is not None and yaml_kr.home.key is not None:
-            pairs.append(("home", yaml_kr.home.key, kr.home.key))
-        for name, yaml_value, jira_value in pairs:
-            if yaml_value != jira_value:
-                conflicts.append(f"KR {kr.id}: {name} is {yaml_value!r} in okr-sync.yaml but {jira_value!r} in "
-                                 f"Jira {kr.home.key}; the YAML value is used — change one of them")
-    return added, conflicts

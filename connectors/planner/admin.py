@@ -44,7 +44,7 @@ def _get(conn: PlannerConnector, path: str, subject: str) -> Any:
     def builder() -> Any:
         return graph.planner.plans.with_url(f"{conn.settings.graph_url.rstrip('/')}/{path}")
 
-    return conn._ops._get(builder, subject)
+    return conn.calls.read(builder, subject)
 
 
 # --- doctor ------------------------------------------------------------------------------------------
@@ -103,7 +103,7 @@ def _group(conn: PlannerConnector, plan_id: str, plan: Mapping[str, Any]) -> Che
 
 def _categories(conn: PlannerConnector, plan_id: str) -> Check:
     topic = f"categories of plan {plan_id}"
-    names, problem = attempt(conn.name, topic, "", partial(conn._ops.category_names, plan_id))
+    names, problem = attempt(conn.name, topic, "", partial(conn.calls.category_names, plan_id))
     if problem is not None:
         return fail(conn.name, topic, problem.detail, FIX_PERMISSION)
     present = {v for v in names.values() if v}
@@ -120,7 +120,7 @@ def _homes(conn: PlannerConnector, homes: Mapping[str, HomeItem]) -> list[Check]
     for subject, home in sorted(homes.items()):
         if home.tracker != name:
             continue
-        task, problem = attempt(name, f"home {home.key}", "", partial(conn._ops.task, home.key))
+        task, problem = attempt(name, f"home {home.key}", "", partial(conn.calls.task, home.key))
         if problem is not None:
             checks.append(fail(name, f"home {home.key}", f"{subject}'s home task: {problem.detail}",
                                f"correct the home task id of {subject} in okr-sync.yaml"))
@@ -159,7 +159,7 @@ def setup_plan(conn: PlannerConnector, homes: Mapping[str, HomeItem] | None = No
     """Category names missing from each plan, each assigned to a free (unnamed) category slot."""
     steps = []
     for plan_id in conn.settings.scope.plans:
-        names = conn._ops.category_names(plan_id)
+        names = conn.calls.category_names(plan_id)
         present = {v for v in names.values() if v}
         free = [key for key, value in names.items() if not value]
         for category in wanted_categories(conn):
@@ -200,7 +200,7 @@ def _name_categories(conn: PlannerConnector, plan_id: str, steps: Sequence[Setup
     from msgraph.generated.models.planner_plan_details import PlannerPlanDetails
 
     builder = conn.session.client.planner.plans.by_planner_plan_id(plan_id).details
-    details = conn._ops._get(lambda: builder, f"plan {plan_id} (details)")
+    details = conn.calls.read(lambda: builder, f"plan {plan_id} (details)")
     current = details.get("categoryDescriptions") or {}
     taken = [s for s in steps if current.get(str(s.payload["slot"]))]
     if taken:  # someone named the slot meanwhile: never overwrite a name
@@ -212,5 +212,4 @@ def _name_categories(conn: PlannerConnector, plan_id: str, steps: Sequence[Setup
     config: RequestConfiguration[Any] = RequestConfiguration()
     config.headers.add("If-Match", str(details.get("@odata.etag") or ""))
     body = PlannerPlanDetails(category_descriptions=descriptions)
-    conn._ops._call(lambda: conn._ops._send(builder.to_patch_request_information(body, config)),
-                    f"plan {plan_id} (details)", empty_ok=True)
+    conn.calls.send(lambda: builder.to_patch_request_information(body, config), f"plan {plan_id} (details)")

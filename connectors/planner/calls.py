@@ -208,6 +208,16 @@ class PlannerCalls:
         else:
             self.descriptions[task_id] = wb.normalised(patch.description)
 
+    # -- for okr-sync doctor / setup (connectors/planner/admin.py) --------------------------------
+
+    def read(self, builder: Callable[[], Any], subject: str) -> dict[str, Any]:
+        """GET what ``builder()`` addresses, counted, retried and classified like every other call."""
+        return self._get(builder, subject)
+
+    def send(self, request: Callable[[], Any], subject: str) -> Any:
+        """Send the request information ``request()`` builds (a set-up PATCH); an empty answer is fine."""
+        return self._call(lambda: self._send(request()), subject, empty_ok=True)
+
     # -- plumbing ------------------------------------------------------------------------------
 
     def _get(self, builder: Callable[[], Any], subject: str) -> dict[str, Any]:

@@ -88,9 +88,8 @@ class PlannerConnector:
     """Planner plans as a tracker: tasks are work items, a task is a KR's home."""
 
     kind: ClassVar[str] = "planner"
-    page_size: ClassVar[int] = 100
-    link_rules: ClassVar[frozenset[str]] = frozenset({"bucket", "title_prefix", "category"})
-    write_targets: ClassVar[frozenset[str]] = frozenset({wb.PERCENT, wb.CATEGORY, wb.BLOCK, wb.CHECKIN})
+    page_size: ClassVar[int | None] = None
+    """Graph sets page sizes of plan task lists; the connector follows ``@odata.nextLink``."""
 
     def __init__(self, name: str, settings: PlannerTracker, *, sleep: Callable[[float], None] = time.sleep) -> None:
         with warnings.catch_warnings():  # msgraph only now, never at import; its own notices silenced
@@ -106,6 +105,11 @@ class PlannerConnector:
             name, settings, secret=settings.auth.client_secret.get_secret_value(), sleep=sleep)
         self._ops: PlannerCalls = PlannerCalls(self.session)
         weakref.finalize(self, self.session.close)  # a connector dropped without close() still releases
+
+    @property
+    def calls(self) -> PlannerCalls:
+        """The Graph calls this connector makes (``okr-sync doctor`` and ``setup`` read and patch through them)."""
+        return self._ops
 
     @property
     def requests_made(self) -> int:

@@ -86,12 +86,13 @@ def _plan_text(plan: Any) -> str:
 
 @people_app.command("import")
 def people_import(
-    source: Annotated[str, typer.Option("--from", help="Tracker name (or kind: jira, gitlab, planner).")],
+    source: Annotated[str, typer.Option("--from", help="Tracker name (or its kind, when one tracker has it).")],
     config: ConfigOption = None,
 ) -> None:
     """Propose people entries from a tracker's users, matched by e-mail; prints YAML, changes nothing."""
     from okr_sync.config.errors import ConfigurationError, SyncError
     from okr_sync.config.load import load_config
+    from okr_sync.connectors.capabilities import ListsUsers
     from okr_sync.engine.people import import_yaml, propose_import
     from okr_sync.engine.runtime import open_connectors
 
@@ -106,7 +107,12 @@ def people_import(
         typer.echo(f"--from {source}: no such tracker; configured: "
                    f"{', '.join(f'{n} ({t.kind})' for n, t in trackers.items()) or 'none'}", err=True)
         raise typer.Exit(EXIT_CONFIG)
-    connector: Any = open_connectors(settings, only={name})[name]
+    connector = open_connectors(settings, only={name})[name]
+    if not isinstance(connector, ListsUsers):
+        connector.close()
+        typer.echo(f"{name}: the {trackers[name].kind} connector cannot list users; write the people "
+                   "section by hand (docs/admin-guide.md)", err=True)
+        raise typer.Exit(EXIT_CONFIG)
     try:
         users = connector.list_users()
     except SyncError as exc:

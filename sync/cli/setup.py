@@ -1,9 +1,8 @@
-"""``okr-sync setup jira|gitlab|planner``: what a tracker needs for okr-sync, shown or (``--apply``) created.
+"""``okr-sync setup <tracker or kind>``: what a tracker needs for okr-sync, shown or (``--apply``) created.
 
-Jira: the custom fields the configuration names and the status select options; GitLab: the scoped
-``okr-status::…`` labels in every project holding a KR home; Planner: the status category names in
-each plan. The connector's ``setup_plan()`` lists only what is missing, and ``apply_setup(steps)`` only
-creates — nothing is ever deleted or renamed — so a second run plans nothing.
+Each connector's admin path (:func:`okr_sync.connectors.admin.admin_of`) says what that is — custom fields
+and select options, scoped labels, category names. ``setup_plan()`` lists only what is missing, and
+``apply_setup(steps)`` only creates — nothing is ever deleted or renamed — so a second run plans nothing.
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ class SetupRun:
 
 
 def trackers_for(settings: Settings, which: str) -> list[str]:
-    """Tracker names matching ``which`` (a kind such as ``jira`` or a configured tracker name)."""
+    """Tracker names matching ``which`` (a configured tracker name, or a kind naming all trackers of it)."""
     if which in settings.trackers:
         return [which]
     found = [name for name, t in settings.trackers.items() if t.kind == which]

@@ -25,7 +25,10 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from okr_sync.config.models import Settings
+from okr_sync.config.plugins import installed
+from okr_sync.config.types import format_duration
 from okr_sync.connectors.base import Connector, WebhookRejected
+from okr_sync.connectors.capabilities import ReceivesWebhooks
 from okr_sync.daemon.metrics import Metrics
 from okr_sync.daemon.replicas import ScopeDealer
 from okr_sync.engine.cycle import Engine
@@ -123,8 +126,8 @@ class Daemon:
 
     def _warn_insecure(self) -> None:
         for name, tracker in self.settings.trackers.items():
-            setting = "webhook_client_state" if tracker.kind == "planner" else "webhook_secret"
-            if getattr(tracker, setting, None) is None:
+            setting = installed()[tracker.kind].webhook_setting
+            if setting is not None and getattr(tracker, setting, None) is None:
                 log.warning("WEBHOOKS UNAUTHENTICATED: no %s for this tracker; anyone who can reach "
                             "/webhooks/%s can trigger cycles. Set trackers.%s.%s.", setting, name, name, setting,
                             extra={"tracker": name})
@@ -245,6 +248,9 @@ class Daemon:
         if request.content_length is not None and request.content_length > limit:
             self.metrics.webhooks.labels(tracker, "too_large").inc()
             return _json(413, {"error": f"body larger than {limit} bytes"})
+        if not isinstance(connector, ReceivesWebhooks):
+            return _json(404, {"error": f"tracker '{tracker}' takes no webhooks; it is read every "
+                                        f"{format_duration(self.settings.schedule.interval)}"})
         body = request.stream.read(limit + 1)
         try:
             event = connector.parse_webhook(dict(request.headers), body, max_bytes=limit)

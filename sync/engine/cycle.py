@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from okr_sync.config.errors import AuthError
 from okr_sync.config.models import Settings
 from okr_sync.connectors.base import Connector, DesiredHome, HomeState, Write
+from okr_sync.connectors.capabilities import Mentions
 from okr_sync.connectors.redact import redact
 from okr_sync.engine import ignored, inputs
 from okr_sync.engine.acks import AckSignal, acknowledged_fingerprints, learn, without_acknowledged
@@ -300,8 +301,8 @@ class Engine:
         if person is None:
             return owner
         identity = person.identities.get(home.tracker)
-        mention = getattr(self.connectors.get(home.tracker), "mention", None)
-        return mention(identity, person.name) if callable(mention) else person.name
+        connector = self.connectors.get(home.tracker)
+        return connector.mention(identity, person.name) if isinstance(connector, Mentions) else person.name
 
     def checkin(self, kr_id: str, week: str, computed: Computed, now: datetime) -> CheckIn:
         """The 3P check-in of one KR for an ISO week."""

@@ -9,18 +9,15 @@ from typing import Any
 
 from okr_sync.config.load import LoadedConfig, load_config
 from okr_sync.config.models import Settings
+from okr_sync.config.plugins import secret_values
 from okr_sync.connectors.base import Connector
 from okr_sync.connectors.registry import connector_class
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    """Every secret value in the configuration (for redaction)."""
-    found: list[str] = []
-    for tracker in settings.trackers.values():
-        for value in (*vars(tracker.auth).values(), getattr(tracker, "webhook_secret", None)):
-            if hasattr(value, "get_secret_value"):
-                found.append(value.get_secret_value())
-    return [s for s in found if s]
+    """Every secret value in the configuration (for redaction): each ``SecretStr``, wherever a connector's
+    settings declare it."""
+    return [secret for tracker in settings.trackers.values() for secret in secret_values(tracker)]
 
 
 def open_connectors(settings: Settings, *, only: set[str] | None = None) -> dict[str, Connector]:

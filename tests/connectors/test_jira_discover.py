@@ -10,7 +10,7 @@ import pytest
 from okr_sync.config.errors import ConfigurationError
 from okr_sync.config.models import DiscoverRule, Settings
 from okr_sync.connectors.jira.connector import JiraConnector
-from okr_sync.connectors.jira.discover import merge_with_config
+from okr_sync.engine.discovery import merge_with_config
 from okr_sync.mapping import HomeItem
 from tests.contract.harness_jira import JiraSite, settings
 
@@ -65,7 +65,7 @@ def test_merge_reports_conflicts_and_adds_new_krs(site: JiraSite) -> None:
                                                                              "target": 52}}]}]})
     added, conflicts = merge_with_config(config, found)
     assert [kr.id for kr in added] == ["OBJ1-KR9"]
-    assert len(conflicts) == 1 and "target is 52.0 in okr-sync.yaml but 55.0 in Jira" in conflicts[0]
+    assert len(conflicts) == 1 and "target is 52.0 in okr-sync.yaml but 55.0 in jira " in conflicts[0]
 
 
 def test_unknown_discovery_field_suggests_names(site: JiraSite) -> None:

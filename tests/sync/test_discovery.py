@@ -44,7 +44,7 @@ def test_discovered_krs_are_synced_and_conflicts_reported(make_sandbox: Any, tmp
     store = StateStore.open(config.state.url)
     report = Engine(config, store, open_connectors(config), clock=lambda: AS_OF).cycle()
     assert report.computed is not None and "OBJ1-KR9" in report.computed.key_results
-    assert any("target is 52.0 in okr-sync.yaml but 55.0 in Jira" in p for p in report.problems)
+    assert any("target is 52.0 in okr-sync.yaml but 55.0 in jira " in p for p in report.problems)
     assert any(w.home.key == new for w in report.planned), "the discovered KR's home gets its status"
     store.close()
     site.close()
