@@ -34,13 +34,17 @@ from okr_sync.connectors.jira.items import parse_time
 from okr_sync.connectors.jira.session import LOG, JiraSession
 from okr_sync.connectors.jira.writeback import WriteFields, marker_key
 from okr_sync.mapping import HomeItem, ManualValue, rule_from_label, rules_in_comment
+from okr_sync.mapping.numbers import NumberFormat, number_format
+from okr_sync.mapping.typed import IgnoredValue, TypedValue, choose_manual
 
 MAX_CHANGELOG = 100
+DEFAULT_FORMAT = number_format("en")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def read_home(session: JiraSession, home: HomeItem, fields: WriteFields, manual: JiraField | None,
-              manual_kr: str | None, owner: str | None, memory: CommentMemory | None = None) -> HomeState:
+              manual_kr: str | None, owner: str | None, memory: CommentMemory | None = None,
+              fmt: NumberFormat = DEFAULT_FORMAT) -> HomeState:
     """The current state of one home issue (``exists=False`` when Jira says 404).
 
     okr-sync's own comments not recognisable from what this read shows are left in
@@ -85,9 +89,9 @@ def read_home(session: JiraSession, home: HomeItem, fields: WriteFields, manual:
             histories = _histories(session, home, raw if "changelog" in raw else _with_changelog(session, home))
         return histories
 
-    value = None
+    value, ignored = None, ()
     if manual is not None and manual_kr is not None:
-        value = _manual(session, home, raw, manual, manual_kr, owner, changelog)
+        value, ignored = _manual(raw, manual, owner, fmt, changelog)
     try:
         labels = _label_signs(raw_fields, session.settings.write.ack_label_prefix, changelog)
     except DeferredError:
@@ -97,7 +101,7 @@ def read_home(session: JiraSession, home: HomeItem, fields: WriteFields, manual:
         labels = []
     acks = labels + _comment_signs(comments, me)
     return HomeState(home=home, exists=True, values=values, manual=value, title=raw_fields.get("summary"),
-                     acks=tuple(sorted(acks, key=lambda sign: (sign.at, sign.source, sign.rule))))
+                     acks=tuple(sorted(acks, key=lambda sign: (sign.at, sign.source, sign.rule))), ignored=ignored)
 
 
 def _comments(session: JiraSession, home: HomeItem, raw_fields: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -270,18 +274,17 @@ def _who(author: Mapping[str, Any]) -> str:
     return str(author.get("accountId") or author.get("name") or author.get("key") or "unknown")
 
 
-def _manual(session: JiraSession, home: HomeItem, raw: Mapping[str, Any], manual: JiraField, kr: str,
-            owner: str | None, changelog: Callable[[], list[Mapping[str, Any]]]) -> ManualValue | None:
+def _manual(raw: Mapping[str, Any], manual: JiraField, owner: str | None, fmt: NumberFormat,
+            changelog: Callable[[], list[Mapping[str, Any]]]) -> tuple[ManualValue | None, tuple[IgnoredValue, ...]]:
+    """The manual-value field as the owner's value, or why it does not count (``mapping.typed``): who
+    last changed it comes from the changelog (the reporter when it was set at creation)."""
     raw_fields = raw.get("fields") or {}
     value = raw_fields.get(manual.id)
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value.get("value") if isinstance(value, dict) else value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        LOG.warning("jira %s: %s on %s holds %r, not a number; ignored", session.name, manual.name, home.key,
-                    value)
-        return None
+    if isinstance(value, dict):
+        value = value.get("value")
+    if value is None or isinstance(value, bool) or not str(value).strip():
+        return None, ()
+    text = fmt.write(float(value)) if isinstance(value, int | float) else str(value).strip()
     change = next(((h, item) for h in reversed(changelog()) for item in h.get("items") or []
                    if item.get("fieldId") == manual.id or item.get("field") == manual.name), None)
     if change is not None:
@@ -289,13 +292,10 @@ def _manual(session: JiraSession, home: HomeItem, raw: Mapping[str, Any], manual
     else:  # set when the issue was created: the reporter typed it
         author, at = raw_fields.get("reporter") or {}, parse_time(raw_fields.get("created"))
     if at is None:
-        return None
-    if owner and not _is(author, owner):
-        LOG.warning("jira %s: %s of %s (KR %s) was last changed by someone other than the KR owner; "
-                    "not used as the manual value", session.name, manual.name, home.key, kr)
-        return None
+        return None, ()
     name = str(author.get("displayName") or author.get("name") or author.get("accountId") or "unknown")
-    return ManualValue(value=number, author=name, at=at)
+    typed = TypedValue(text, _who(author), name, at)
+    return choose_manual([typed], owners=[owner] if owner else [], fmt=fmt, is_owner=lambda _v, o: _is(author, o))
 
 
 def _with_changelog(session: JiraSession, home: HomeItem) -> Mapping[str, Any]:
