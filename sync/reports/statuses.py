@@ -3,9 +3,9 @@
 The pace status (not started, on track, at risk, off track, done) drives every colour and word people
 see; the score band is only the end-of-cycle grade. Colour never carries the status alone: each status
 has its word and its icon. The palette is colour-blind safe — on track blue, at risk orange, off track
-dark red, done dark gray, not started light gray — chosen so that a deuteranopia simulation keeps the
-three working states apart (``tests/report`` checks it), and each colour reaches 4.5:1 against white
-so it can carry white text.
+burgundy (much darker than the orange), done dark gray, not started slate — chosen so that a deuteranopia
+simulation keeps the three working states apart (``tests/report/test_palette.py``: ΔE ≥ 30), and each colour
+reaches 4.5:1 against white so it can carry white text.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ class StatusLook:
 
 
 STATUSES: dict[str, StatusLook] = {
-    "off_track": StatusLook("off track", "✖", "#a50f15", "bold red", 0),
-    "at_risk": StatusLook("at risk", "▲", "#a34a00", "dark_orange", 1),
+    "off_track": StatusLook("off track", "✖", "#6e0a1e", "bold red", 0),
+    "at_risk": StatusLook("at risk", "▲", "#b35900", "dark_orange", 1),
     "not_started": StatusLook("not started", "○", "#5f6b7a", "dim", 2),
     "on_track": StatusLook("on track", "●", "#1d5fa8", "blue", 3),
     "done": StatusLook("done", "✔", "#3b3b3b", "bold", 4),
