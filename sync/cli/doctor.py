@@ -84,7 +84,30 @@ def run_doctor(settings: Settings, *, only: set[str] | None = None,
                                              identities(settings, name))
         finally:
             connector.close()
+        report.checks += manual_owner_checks(settings, name)
     return report
+
+
+def manual_owner_checks(settings: Settings, tracker: str) -> list[Check]:
+    """A KR whose value its owner types on ``tracker`` needs an owner okr-sync can recognise there: without
+    one, every value typed is shown as "not used" (issue 19)."""
+    checks = []
+    for _objective, kr in settings.key_results():
+        measure = kr.measure
+        if kr.home is None or kr.home.tracker != tracker or getattr(measure, "source", None) != "manual":
+            continue
+        if not kr.owner:
+            checks.append(warn(tracker, f"KR {kr.id} owner", f"KR {kr.id} takes a value typed by its owner, but "
+                               "names no owner: no typed value counts", f"add owner: <person id> to KR {kr.id}"))
+            continue
+        person = settings.person(kr.owner)
+        if settings.people and (person is None or tracker not in person.identities):
+            name = person.name if person is not None else kr.owner
+            checks.append(warn(tracker, f"KR {kr.id} owner", f"{name}, owner of KR {kr.id}, has no {tracker} "
+                               f"identity in the people directory: values they type on the KR's home are not used",
+                               f"add identities: {{{tracker}: <their {tracker} identity>}} to person {kr.owner} "
+                               "(okr-sync people import proposes them)"))
+    return checks
 
 
 def _tracker_checks(connector: Any, name: str, spec: Any, homes: Mapping[str, Any],

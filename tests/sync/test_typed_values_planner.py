@@ -174,3 +174,18 @@ def test_a_configuration_change_recomputes_from_a_full_read_on_the_next_cycle(
     assert fixed.computed.key_results["OBJ1-KR1"].current == 3.6 and fixed.problems == []
     assert control.requests()["total"] > idle_calls, "the changed configuration made this cycle read everything"
     assert next(t for t in sb.snapshot()["planner"]["tasks"] if t["id"] == HOME)["percentComplete"] == 50
+
+
+def test_doctor_warns_when_a_manual_krs_owner_has_no_identity_on_its_home_tracker(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    from okr_sync.cli.doctor import run_doctor
+
+    sb = make_sandbox(fixture("3,6", OWNER))
+    data = config(sb, tmp_path, "pt-BR")
+    assert [c for c in run_doctor(Settings.model_validate(data)).checks if c.topic == "KR OBJ1-KR1 owner"] == []
+    data["people"][0] = {"id": "ana", "name": "Ana Ruiz"}
+    [check] = [c for c in run_doctor(Settings.model_validate(data)).checks if c.topic == "KR OBJ1-KR1 owner"]
+    assert (check.tracker, check.level) == ("planner", "warn")
+    assert check.detail == ("Ana Ruiz, owner of KR OBJ1-KR1, has no planner identity in the people directory: "
+                            "values they type on the KR's home are not used")
+    assert check.fix.startswith("add identities: {planner: <their planner identity>} to person ana")
