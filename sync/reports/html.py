@@ -67,8 +67,8 @@ def units_line(entry: KrEntry) -> str:
 
 def _forecast(b: Burnup) -> str:
     if b.forecast is None:
-        return "not known yet (needs history over more than a day)"
-    return pct(b.forecast) + (" (from history reconstructed from item dates)" if b.forecast_reconstructed else "")
+        return "not known yet"
+    return pct(b.forecast) + (" (reconstructed from item dates)" if b.forecast_reconstructed else "")
 
 
 def _chart(b: Burnup, title: str, measure: MetricMeasure | None) -> str:
@@ -174,9 +174,8 @@ def _agencies(report: Report) -> str:
 def _findings(findings: Sequence[Finding]) -> str:
     if not findings:
         return ""
-    rows = "".join(f"<li><b>{_e(f.rule.replace('_', ' '))}</b>: {_e(f.reason)} "
-                   f'<span class="muted">→ {_e(f.action)}</span></li>' for f in findings)
-    return f'<ul class="findings">{rows}</ul>'
+    rows = "".join(f"<li><b>{_e(f.rule.replace('_', ' '))}</b>: {_e(f.reason)}</li>" for f in findings)
+    return f'<ul class="findings">{rows}</ul><p class="note"><a href="#findings">What to do: see Findings</a></p>'
 
 
 def _items(entry: KrEntry) -> str:
@@ -237,23 +236,24 @@ def _execution(report: Report) -> str:
             "</table></div></section>")
 
 
-def _all_findings(report: Report) -> str:
+def _all_findings(report: Report, anchors: set[str]) -> str:
+    """The findings grouped by rule: the subjects (linked to their cards) and the advice, once per rule."""
     by_rule: dict[str, list[Finding]] = {}
     for finding in (*report.findings, *report.unknown_krs):
         by_rule.setdefault(finding.rule, []).append(finding)
     blocks = []
     for rule, found in by_rule.items():
-        advice = list(dict.fromkeys(f.action for f in found))
-        rows = "".join(f"<li><b>{_e(f.subject)}</b>: {_e(f.reason)}</li>" for f in found)
-        tips = "".join(f'<p class="advice muted">→ {_e(a)}</p>' for a in advice[:1]) if len(advice) == 1 else ""
-        if len(advice) > 1:
-            rows = "".join(f"<li><b>{_e(f.subject)}</b>: {_e(f.reason)} <span class=\"muted\">→ {_e(f.action)}"
-                           "</span></li>" for f in found)
-        blocks.append(f"<h3>{_e(rule.replace('_', ' '))} ({len(found)})</h3>{tips}<ul class=\"findings\">{rows}</ul>")
+        subjects = ", ".join(
+            (f'<a href="#{"kr-" if f"kr-{f.subject}" in anchors else ""}{_e(f.subject)}">{_e(f.subject)}</a>'
+             if f"kr-{f.subject}" in anchors or f.subject in anchors else _e(f.subject))
+            for f in dict.fromkeys(found))
+        reasons = "" if len(found) > 1 else f": {_e(found[0].reason)}"
+        blocks.append(f"<h3>{_e(rule.replace('_', ' ').capitalize())} ({len(found)})</h3><p>{subjects}{reasons}</p>"
+                      f'<p class="advice muted">→ {_e(found[0].action)}</p>')
     hidden = (f'<p class="note">{report.acknowledged_hidden} acknowledged finding(s) hidden until their facts '
               "change.</p>" if report.acknowledged_hidden else "")
-    return (f'<section class="panel" id="findings"><h2>Companion findings</h2>{hidden}'
-            f'{"".join(blocks) or "<p>None.</p>"}</section>')
+    return (f'<section class="panel" id="findings"><h2>Companion findings</h2><p class="note">Each rule once, with '
+            f'its advice; the reasons are on the cards.</p>{hidden}{"".join(blocks) or "<p>None.</p>"}</section>')
 
 
 def render_html(report: Report) -> str:
@@ -272,7 +272,8 @@ def render_html(report: Report) -> str:
         f"{len(report.objectives)} objective(s), {krs} key result(s)</p>"
         f'<nav class="toc" aria-label="Sections">{toc}</nav>'
         + _summary(report) + _kr_table(report) + _agencies(report)
-        + "".join(_objective(o) for o in report.objectives) + _execution(report) + _all_findings(report)
+        + "".join(_objective(o) for o in report.objectives) + _execution(report)
+        + _all_findings(report, {f"kr-{e.kr.id}" for e in report.key_results} | {o.id for o in report.objectives})
         + "</main></body></html>\n"
     )
 

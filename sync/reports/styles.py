@@ -53,7 +53,7 @@ ul.findings{padding-left:18px;margin:6px 0}ul.findings li{margin:2px 0}.advice{m
 details summary{cursor:pointer;color:var(--link)}
 @media (max-width:640px){main{padding:8px}.objective-head{grid-template-columns:1fr}.krs{grid-template-columns:1fr}
 .wide{display:none}section.panel{padding:10px}.summary{grid-template-columns:1fr}.agencies{grid-template-columns:1fr}
-figure.burnup svg{min-width:0}}
+figure.burnup svg{min-width:0}article.kr figcaption{display:none}}
 @page{size:A4;margin:12mm}
 @media print{html{font-size:13px}body{background:#fff}main{max-width:none;padding:0}nav.toc,.sorts,details{display:none}
 section.panel{border:0;padding:0;margin:0 0 10px}.ordering:not(.default){display:none!important}
