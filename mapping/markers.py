@@ -9,7 +9,7 @@ How each flavour hides it:
 
 * Markdown (GitLab): an HTML comment ``<!-- okr-sync:checkin:OBJ1-KR2:2026-W48 -->``, which GitLab does
   not render. Percent-encoding keeps ``>`` (and so ``-->``) out of the comment.
-* Jira wiki markup: the anchor macro ``{anchor:okr-sync:checkin:OBJ1-KR2:2026-W48}``. Jira renders an
+* Wiki markup (Jira, Confluence): the anchor macro ``{anchor:okr-sync:checkin:OBJ1-KR2:2026-W48}``. Jira renders an
   anchor as an empty ``<a name=…>`` element, i.e. invisibly, and keeps the text in the stored body
   (a white ``{color}`` span would still be selectable and read out by screen readers). ``}``, ``|`` and
   ``=`` would end or split the macro, and are encoded.
@@ -30,7 +30,7 @@ from typing import Literal
 from okr_sync.mapping.results import MarkerKind
 from okr_sync.mapping.weeks import parse_week
 
-Flavour = Literal["markdown", "jira", "text"]
+Flavour = Literal["markdown", "wiki", "text"]
 
 _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 _ID = r"[A-Za-z0-9._%-]+"
@@ -99,7 +99,7 @@ def wrap_marker(marker: str, flavour: Flavour) -> str:
     """The marker in its invisible (or least visible) form for a flavour."""
     if flavour == "markdown":
         return f"<!-- {marker} -->"
-    if flavour == "jira":
+    if flavour == "wiki":
         return f"{{anchor:{marker}}}"
     return f"[{marker}]"
 

@@ -27,7 +27,7 @@ def escape(text: str, flavour: Flavour) -> str:
     flat = _CONTROL.sub(" ", text)
     if flavour == "markdown":
         return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
-    if flavour == "jira":
+    if flavour == "wiki":
         return _JIRA_SPECIAL.sub(r"\\\1", flat)
     return _DEFUSE.sub("okr-sync\u2060", flat)
 
@@ -49,7 +49,7 @@ def link(ref: ItemRef, flavour: Flavour, *, with_key: bool = True) -> str:
     safe_url = quote(url, safe="/:?&=#%+,;@~.-_!*'")
     if flavour == "markdown":
         return f"[{text}]({safe_url})"
-    if flavour == "jira":
+    if flavour == "wiki":
         return f"[{text}|{safe_url}]"
     return f"{text} <{safe_url}>"
 
@@ -72,11 +72,11 @@ def _week_text(week: WeekExecution) -> str:
 def format_block(marker: str, title: str, entries: list[Entry], flavour: Flavour) -> str:
     """A heading and bulleted entries (depth 0 or 1) as one marked block of the flavour."""
     head = escape(title, flavour)
-    bullets = {"markdown": ("- ", "  - "), "jira": ("* ", "** "), "text": ("- ", "  * ")}[flavour]
+    bullets = {"markdown": ("- ", "  - "), "wiki": ("* ", "** "), "text": ("- ", "  * ")}[flavour]
     body = [bullets[min(depth, 1)] + text for depth, text in entries]
     if flavour == "markdown":
         return "\n".join([wrap_marker(marker, flavour), f"**{head}**", "", *body]) + "\n"
-    if flavour == "jira":
+    if flavour == "wiki":
         return "\n".join([wrap_marker(marker, flavour) + f"*{head}*", *body]) + "\n"
     return "\n".join([head, *body, wrap_marker(marker, flavour)]) + "\n"
 

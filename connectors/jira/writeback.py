@@ -104,13 +104,13 @@ def plan_home(settings: JiraTracker, fields: WriteFields, desired: DesiredHome, 
     comments: Mapping[str, Mapping[str, Any]] = values.get("comments") or {}
     legacy: list[Mapping[str, Any]] = list(values.get("legacy") or [])
     if settings.write.status_comment:
-        body = cap_comment(render_status_block(desired.status, "jira",
+        body = cap_comment(render_status_block(desired.status, "wiki",
                                                title=f"OKR status — {desired.subject_id} {desired.title}".rstrip()))
         writes += _upsert(home, "status comment", status_marker(desired.subject_id), body, comments, legacy,
                           f"OKR status — {desired.subject_id}")
     if settings.write.checkin_comment and desired.checkin is not None:
         mention = f"Owner: {desired.owner_mention}\n" if desired.owner_mention else ""
-        body = cap_comment(render_checkin(desired.checkin, "jira"), CAP - len(mention)) + mention
+        body = cap_comment(render_checkin(desired.checkin, "wiki"), CAP - len(mention)) + mention
         marker = checkin_marker(desired.checkin.kr_id, desired.checkin.week)
         writes += _upsert(home, f"check-in {desired.checkin.week}", marker, body, comments, legacy,
                           f"Weekly check-in {desired.checkin.kr_id} — {desired.checkin.week}")

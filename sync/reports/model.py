@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from okr_sync.config.plugins import installed
 from okr_sync.engine.acks import acknowledged_fingerprints, suppressed_count, without_acknowledged
 from okr_sync.mapping import (
     Cycle,
@@ -110,19 +111,12 @@ class Report:
 
 
 def home_url(trackers: Mapping[str, Any], home: HomeItem | None) -> str | None:
-    """The web address of a home item from its tracker's settings (Jira browse, GitLab issue, Planner task)."""
+    """The web address of a home item, as its tracker's plugin builds it from the tracker's settings."""
     tracker = trackers.get(home.tracker) if home is not None else None
     if home is None or tracker is None:
         return None
-    kind, base = getattr(tracker, "kind", ""), str(getattr(tracker, "url", "") or "").rstrip("/")
-    if kind == "jira" and base:
-        return f"{base}/browse/{home.key}"
-    if kind == "gitlab" and base and "#" in home.key:
-        project, _, iid = home.key.rpartition("#")
-        return f"{base}/{project}/-/issues/{iid}"
-    if kind == "planner" and getattr(tracker, "tenant_id", None):
-        return f"https://tasks.office.com/{tracker.tenant_id}/Home/Task/{home.key}"
-    return None
+    plugin = installed().get(str(getattr(tracker, "kind", "")))
+    return plugin.url_of(tracker, home.key) if plugin is not None else None
 
 
 def _items_of(domain: Any, store: Any) -> dict[str, list[WorkItem]]:

@@ -84,7 +84,7 @@ def rendered(kr_id: str, title: str) -> tuple[object, object]:
 def test_hostile_ids_and_titles_never_break_rendered_blocks(name: str, figures: Figures) -> None:
     kr_id = title = HOSTILE[name]
     status, checkin = rendered(kr_id, f"Title {title} end")
-    for flavour in ("markdown", "jira", "text"):
+    for flavour in ("markdown", "wiki", "text"):
         block = render_status_block(status, flavour)  # type: ignore[arg-type]
         assert parse_marker(block) == Marker("status", kr_id), (flavour, block)
         note = render_checkin(checkin, flavour)  # type: ignore[arg-type]
@@ -104,8 +104,8 @@ def test_hostile_ids_and_titles_never_break_rendered_blocks(name: str, figures: 
     assert parse_marker(block_text(description) or "") == Marker("status", kr_id)
 
     # Jira comments: our marker, never a forged one from the title
-    assert marker_key(render_status_block(status, "jira")) == status_marker(kr_id)  # type: ignore[arg-type]
-    assert marker_key(render_checkin(checkin, "jira")) == checkin_marker(kr_id, WEEK)  # type: ignore[arg-type]
+    assert marker_key(render_status_block(status, "wiki")) == status_marker(kr_id)  # type: ignore[arg-type]
+    assert marker_key(render_checkin(checkin, "wiki")) == checkin_marker(kr_id, WEEK)  # type: ignore[arg-type]
 
     # Planner details: found again, replaced in place
     marker = status_marker(kr_id)

@@ -57,5 +57,5 @@ def test_every_companion_rule_round_trips_through_a_comment_line(rules: list[str
 
 def test_a_marker_line_is_not_a_sign_but_the_hint_inside_it_would_be() -> None:
     """Why connectors drop marked (okr-sync's own) comments before parsing: the parser alone cannot tell."""
-    body = wrap_marker(checkin_marker("OBJ1-KR1", "2026-W48"), "jira") + "\nokr-ack: overdue_items\n"
+    body = wrap_marker(checkin_marker("OBJ1-KR1", "2026-W48"), "wiki") + "\nokr-ack: overdue_items\n"
     assert rules_in_comment(body) == ("overdue_items",)

@@ -40,7 +40,7 @@ FAST = settings(max_examples=150, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
 STATUSES = st.sampled_from([TODO, DOING, DONE, CANCELLED])
 WEIGHT = st.one_of(st.none(), st.floats(0, 20, allow_nan=False))
-FLAVOURS = st.sampled_from(["markdown", "jira", "text"])
+FLAVOURS = st.sampled_from(["markdown", "wiki", "text"])
 
 
 @st.composite

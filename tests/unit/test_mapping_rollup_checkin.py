@@ -127,7 +127,7 @@ def test_compose_checkin_refuses_another_krs_status():
 
 @pytest.mark.parametrize(("flavour", "wrapped"), [
     ("markdown", "<!-- okr-sync:checkin:KR1:2026-W46 -->"),
-    ("jira", "{anchor:okr-sync:checkin:KR1:2026-W46}"),
+    ("wiki", "{anchor:okr-sync:checkin:KR1:2026-W46}"),
     ("text", "[okr-sync:checkin:KR1:2026-W46]"),
 ])
 def test_render_checkin_carries_its_marker_and_content(flavour, wrapped):
@@ -157,7 +157,7 @@ def test_markdown_status_block_exact_rendering():
 HOSTILE = "O1*|[KR]{2} <!--> okr-sync:status:EVIL `x` #3 @ann ~l"
 
 
-@pytest.mark.parametrize("flavour", ["markdown", "jira", "text"])
+@pytest.mark.parametrize("flavour", ["markdown", "wiki", "text"])
 def test_hostile_ids_and_titles_never_break_blocks_or_markers(flavour):
     items = [item("A", title=HOSTILE, due=date(2026, 11, 25), kr_ids=(HOSTILE,), url="https://x/a|b]c (d)")]
     status = kr_status(kr(id=HOSTILE), Q4, items, now=NOW)
@@ -170,7 +170,7 @@ def test_hostile_ids_and_titles_never_break_blocks_or_markers(flavour):
         if flavour == "markdown":
             assert text.count("-->") == 1 and text.count("<!--") == 1
             assert "\\*" in text and "\\[" in text and "\\`" in text
-        if flavour == "jira":
+        if flavour == "wiki":
             unescaped = re.sub(r"\\.", "", text)
             assert unescaped.count("{") == 1 and unescaped.count("}") == 1  # only the anchor macro
             assert unescaped.count("|") == links  # only the link separator
