@@ -60,7 +60,7 @@ def compute(
     history = history or {}
     krs: dict[str, KrStatus] = {}
     for kr in domain.key_results.values():
-        items = list(items_by_kr.get(kr.id, ()))
+        items = domain.linked_work(kr.id, items_by_kr.get(kr.id, ()))
         source = domain.source_tracker.get(kr.id)
         if source is not None:
             items = [item for item in items if item.tracker == source]

@@ -311,7 +311,7 @@ class Engine:
         kr = self.domain.key_results[kr_id]
         directory = Directory(self.settings.people)
         items = [replace(i, assignee=directory.display(i.tracker, i.assignee)) if i.assignee else i
-                 for i in self.store.items_by_kr([kr_id]).get(kr_id, [])]  # type: ignore[attr-defined]
+                 for i in self.domain.linked_work(kr_id, self.store.items_by_kr([kr_id]).get(kr_id, []))]  # type: ignore[attr-defined]
         start = datetime.combine(week_bounds(week)[0], datetime.min.time(), UTC)
         previous = self.store.progress_at(kr_id, start)  # type: ignore[attr-defined]
         return compose_checkin(kr, computed.key_results[kr_id], items, week, now=now, previous_progress=previous)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -19,6 +20,7 @@ from okr_sync.mapping import (
     MetricMeasure,
     Objective,
     StatusCategory,
+    WorkItem,
 )
 
 
@@ -42,6 +44,16 @@ class Domain:
         found = {kr.id: kr.home for kr in self.key_results.values() if kr.home is not None}
         found.update({o.id: o.home for o in self.objectives.values() if o.home is not None})
         return found
+
+    def linked_work(self, kr_id: str, items: Iterable[WorkItem]) -> list[WorkItem]:
+        """The items linked to a KR, without the KR's own home item.
+
+        A home is never its own work: a Planner home task kept in the KR's own bucket (or a Jira home
+        labelled like its work) would count as one of its items — 2/5 instead of 2/4 — and then be fed
+        okr-sync's own percentComplete back.
+        """
+        home = self.key_results[kr_id].home
+        return [i for i in items if home is None or (i.tracker, i.key) != (home.tracker, home.key)]
 
     def cycle_of(self, subject_id: str) -> Cycle:
         """The cycle of a KR or objective."""

@@ -87,7 +87,7 @@ def weekly_plan(owner: str, week: str, domain: Domain, settings: Settings,
     for kr in domain.key_results.values():
         if kr.owner != owner:
             continue
-        items = items_by_kr.get(kr.id, [])
+        items = domain.linked_work(kr.id, items_by_kr.get(kr.id, []))
         planned = [i for i in items if is_planned_for(i, week, monday, sunday)]
         grouped: dict[str, list[WorkItem]] = defaultdict(list)
         for item in sorted(planned, key=lambda i: (i.tracker, i.key)):

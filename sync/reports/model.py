@@ -121,7 +121,8 @@ def home_url(trackers: Mapping[str, Any], home: HomeItem | None) -> str | None:
 
 def _items_of(domain: Any, store: Any) -> dict[str, list[WorkItem]]:
     by_kr = store.items_by_kr(list(domain.key_results))
-    return {kr_id: [i for i in by_kr.get(kr_id, []) if domain.source_tracker.get(kr_id, i.tracker) == i.tracker]
+    return {kr_id: [i for i in domain.linked_work(kr_id, by_kr.get(kr_id, []))
+                    if domain.source_tracker.get(kr_id, i.tracker) == i.tracker]
             for kr_id in domain.key_results}
 
 
