@@ -30,8 +30,9 @@ from okr_sync.connectors.gitlab.settings import GitLabTracker
 from okr_sync.connectors.gitlab.transport import PAGE_SIZE, GitLabTransport
 from okr_sync.connectors.gitlab.webhook import parse_delivery
 from okr_sync.connectors.gitlab.writeback import ack_signs, block_text, checkin_notes, manual_value, plan_home, splice
-from okr_sync.mapping import HomeItem
+from okr_sync.mapping import HomeItem, ManualValue
 from okr_sync.mapping.numbers import number_format
+from okr_sync.mapping.typed import IgnoredValue
 
 LOG = logging.getLogger("okr_sync.connectors.gitlab")
 
@@ -106,7 +107,8 @@ class GitLabConnector:
         if (description is not None and not isinstance(description, str)) or not isinstance(labels, list):
             values["error"] = f"home issue {home.key}: GitLab answered a description or labels of the wrong type"
         kr_id = spec.manual_homes.get(home)
-        manual, ignored = None, ()
+        manual: ManualValue | None = None
+        ignored: tuple[IgnoredValue, ...] = ()
         notes: list[dict[str, Any]] = []  # read only when check-ins or a manual value need them (acks ride along)
         if self.settings.write.checkin_note or kr_id is not None:
             try:

@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from jira import JIRAError
 
@@ -68,7 +68,7 @@ def read_home(session: JiraSession, home: HomeItem, fields: WriteFields, manual:
         if not isinstance(fields, dict):
             raise ValueError("the issue answer has no fields")
         _comment_page(fields.get("comment"))
-        return raw  # type: ignore[no-any-return]
+        return raw
 
     raw = session.call(get, subject=f"KR home issue {home.key}")
     if raw is None:
@@ -89,7 +89,8 @@ def read_home(session: JiraSession, home: HomeItem, fields: WriteFields, manual:
             histories = _histories(session, home, raw if "changelog" in raw else _with_changelog(session, home))
         return histories
 
-    value, ignored = None, ()
+    value: ManualValue | None = None
+    ignored: tuple[IgnoredValue, ...] = ()
     if manual is not None and manual_kr is not None:
         value, ignored = _manual(raw, manual, owner, fmt, changelog)
     try:
@@ -211,7 +212,7 @@ def resolve_own_comments(session: JiraSession, states: Mapping[HomeItem, HomeSta
         memory.learn(entry["id"], marker, sha)
         values["comments"].setdefault(marker, {**entry, "sha": None if entry["edited"] else sha})
     for state in states.values():
-        state.values.pop("pending", None)
+        cast(dict[str, Any], state.values).pop("pending", None)  # read_home builds values as a dict
 
 
 def _comment_list(client: Any, base_url: str, ids: list[str]) -> list[Mapping[str, Any]]:
