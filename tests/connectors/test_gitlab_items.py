@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from okr_sync.connectors.gitlab.items import IssueTranslator, issue_key, split_key
-from okr_sync.mapping.links import compile_pattern, title_ids
 from okr_sync.connectors.gitlab.settings import GitLabTracker
+from okr_sync.mapping.links import compile_pattern, title_ids
 
 BASE: dict[str, Any] = {"kind": "gitlab", "url": "https://gitlab.example.gov", "auth": {"token": "t0k3n-unused"},
                         "scope": {"groups": ["okr"]}}
