@@ -96,7 +96,8 @@ class PlannerCalls:
         text = raw.get("description")
         # a description that is not text is kept as is: read_homes then leaves the task alone this cycle
         description = wb.normalised(text) if isinstance(text, str | None) else text
-        items = raw.get("checklist") if isinstance(raw.get("checklist"), dict) else {}
+        given = raw.get("checklist")
+        items: dict[str, Any] = given if isinstance(given, dict) else {}
         checklist = {k: v for k, v in items.items() if isinstance(v, dict)}
         self._remember("details", task_id, raw.get("@odata.etag"))
         self.descriptions[task_id] = description
