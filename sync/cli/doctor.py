@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from okr_sync.cli.app import EXIT_OK, EXIT_TRACKER
@@ -85,7 +86,39 @@ def run_doctor(settings: Settings, *, only: set[str] | None = None,
         finally:
             connector.close()
         report.checks += manual_owner_checks(settings, name)
+    report.checks += home_link_checks(settings, domain, only)
     return report
+
+
+def home_link_checks(settings: Settings, domain: Any, only: set[str] | None) -> list[Check]:
+    """A KR home that a link rule ties to its own KR (its bucket, label or title prefix), as the last sync
+    saw it in the state store: not counted as work (``Domain.linked_work``), but it reads as if it were.
+    Nothing is created: without a store yet (no sync so far) there is nothing to say."""
+    from okr_sync.store.state import StateStore
+
+    url = settings.state.url
+    if url.startswith("sqlite") and not Path(url.split(":///", 1)[-1]).is_file():
+        return []
+    try:
+        store = StateStore(url)
+        try:
+            if store.revision() is None:
+                return []
+            items = {(i.tracker, i.key): i for i in store.items()}
+        finally:
+            store.close()
+    except Exception:  # an unreachable store is the store check's business, not this one's
+        return []
+    checks = []
+    for kr in domain.key_results.values():
+        home = kr.home
+        item = items.get((home.tracker, home.key)) if home is not None else None
+        if home is None or item is None or kr.id not in item.kr_ids or (only is not None and home.tracker not in only):
+            continue
+        checks.append(warn(home.tracker, f"KR {kr.id} home", f"the home of KR {kr.id} ('{item.title}') matches a link "
+                           "rule of that KR, as if it were one of its work items; okr-sync does not count it",
+                           "move it out of the KR's bucket, or remove the KR's label or title prefix from it"))
+    return checks
 
 
 def manual_owner_checks(settings: Settings, tracker: str) -> list[Check]:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from okr_sync.cli.doctor import run_doctor
 from okr_sync.config.models import Settings
 from okr_sync.connectors.gitlab.connector import GitLabConnector
 from okr_sync.connectors.jira.connector import JiraConnector
@@ -70,6 +71,10 @@ def test_planner_home_task_in_the_krs_own_bucket_is_not_its_work(
         assert status.progress == 0.5 and HOME not in status.provenance.item_keys
         assert len(status.provenance.item_keys) == 4
     assert next(t for t in sb.snapshot()["planner"]["tasks"] if t["id"] == HOME)["percentComplete"] == 50
+    [check] = [c for c in run_doctor(settings).checks if c.topic == "KR OBJ1-KR2 home"]
+    assert (check.tracker, check.level) == ("planner", "warn")
+    assert check.detail == ("the home of KR OBJ1-KR2 ('OBJ1-KR2: Digital permit flow') matches a link rule of "
+                            "that KR, as if it were one of its work items; okr-sync does not count it")
 
 
 def test_gitlab_home_issue_with_the_krs_label_is_not_its_work(
