@@ -15,6 +15,8 @@ class SyncError(Exception):
     """Root of every error okr-sync raises on purpose."""
 
     disposition: str = "fatal"
+    http_status: int | None = None
+    """The HTTP status the tracker answered, when the error classifies an answer (None otherwise)."""
 
     def __init__(self, message: str, *, tracker: str | None = None, subject: str | None = None) -> None:
         super().__init__(message)

@@ -49,7 +49,9 @@ def deferred(error: RetriableError) -> DeferredError:
     wait = error.retry_after or 0.0
     message = (f"{error.message}; the tracker asks okr-sync to wait {wait:.0f} s (Retry-After), longer than "
                "it waits within a cycle, so this tracker is left alone until then")
-    return DeferredError(message, tracker=error.tracker, subject=error.subject, retry_after=wait)
+    later = DeferredError(message, tracker=error.tracker, subject=error.subject, retry_after=wait)
+    later.http_status = error.http_status
+    return later
 
 
 def backoff(state: RetryCallState, policy: RetryPolicy) -> float:

@@ -236,7 +236,7 @@ def apply_setup(conn: GitLabConnector, steps: Sequence[SetupStep]) -> list[StepR
                                    subject=f"label {step.target} in {step.payload['project']}", body=body,
                                    retry=False)
         except SyncError as error:
-            exists = getattr(error, "status", None) == 409
+            exists = error.http_status == 409
             results.append(StepResult(step, exists, "already there" if exists else error.message))
         else:
             results.append(StepResult(step, True, "created"))

@@ -106,7 +106,7 @@ class IssuePuller:
             except DeferredError:
                 raise  # the tracker asked for a pause: no further request this cycle
             except SyncError as exc:
-                if isinstance(exc, AuthError) and getattr(exc, "status", None) == 401:
+                if isinstance(exc, AuthError) and exc.http_status == 401:
                     raise  # the token itself is refused: no scope can succeed
                 errors.append(exc)
             else:

@@ -37,8 +37,15 @@ import requests.adapters
 
 from okr_sync.config.errors import AuthError, RetriableError, SkippableError, SyncError
 from okr_sync.connectors.gitlab.settings import GitLabTracker
-from okr_sync.connectors.redact import redact
-from okr_sync.connectors.responses import BAD_BODY, DEFAULT_RULES, DROPPED, TIMEOUT, TLS, Rule, classify
+from okr_sync.connectors.responses import (
+    BAD_BODY,
+    DEFAULT_RULES,
+    Answer,
+    Rule,
+    classify,
+    classify_exception,
+    transport_rules,
+)
 from okr_sync.connectors.retry import RetryPolicy, with_retries
 from okr_sync.connectors.urls import rebase
 
@@ -61,6 +68,22 @@ GITLAB_RULES: tuple[Rule, ...] = (
 )
 
 
+class _OffHostRedirect(requests.exceptions.RequestException):
+    """GitLab answered with a redirect to another host; it was not followed."""
+
+
+RULES: tuple[Rule, ...] = (
+    *GITLAB_RULES,
+    Rule(_OffHostRedirect, SkippableError, "{subject}: {detail} and okr-sync did not follow (the token would go "
+         "with it); check trackers.{tracker}.url — it should be the address GitLab answers on without redirecting",
+         detail=str),
+    *transport_rules(tls=requests.exceptions.SSLError, timeout=requests.exceptions.Timeout,
+                     dropped=(requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError),
+                     bad_body=ValueError),
+    *DEFAULT_RULES,
+)
+
+
 class _CountingAdapter(requests.adapters.HTTPAdapter):
     """An HTTP adapter that counts every request it sends and remembers the last answer's headers."""
 
@@ -78,10 +101,6 @@ class _CountingAdapter(requests.adapters.HTTPAdapter):
         response = super().send(request, *args, **kwargs)
         self.local.headers = dict(response.headers)
         return response
-
-
-class _OffHostRedirect(requests.exceptions.RequestException):
-    """GitLab answered with a redirect to another host; it was not followed."""
 
 
 class _HomeSession(requests.Session):
@@ -200,19 +219,9 @@ class GitLabTransport:
             return self.gl.http_request(verb, path, query_data=dict(query or {}),
                                         post_data=dict(body) if body is not None else None,
                                         obey_rate_limit=False, retry_transient_errors=False, max_retries=0)
-        except gitlab.exceptions.GitlabError as exc:
-            raise self._error(exc.response_code or BAD_BODY, subject, exc.error_message) from None
-        except _OffHostRedirect as exc:
-            raise SkippableError(f"{subject}: {exc} and okr-sync did not follow (the token would go with it); "
-                                 f"check trackers.{self.tracker}.url — it should be the address GitLab answers "
-                                 "on without redirecting", tracker=self.tracker) from None
-        except requests.exceptions.SSLError as exc:
-            reason = "certificate verify failed" if "CERTIFICATE_VERIFY_FAILED" in str(exc) else "TLS handshake failed"
-            raise self._error(TLS, subject, reason) from None
-        except requests.exceptions.Timeout:
-            raise self._error(TIMEOUT, subject, "") from None
-        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            raise self._error(DROPPED, subject, type(exc).__name__) from None
+        except (gitlab.exceptions.GitlabError, requests.exceptions.RequestException) as exc:
+            raise classify_exception(exc, tracker=self.tracker, subject=subject, rules=RULES, answer=self._answer,
+                                     secrets=self._secrets) from None
 
     def _parse(self, response: requests.Response, subject: str) -> Any:
         try:
@@ -221,15 +230,19 @@ class GitLabTransport:
             kind = response.headers.get("Content-Type", "no content type")
             raise self._error(BAD_BODY, subject, f"HTTP {response.status_code}, {kind}, not JSON") from None
 
-    def _error(self, status: int | str, subject: str, detail: Any) -> SyncError:
+    def _answer(self, exc: BaseException) -> Answer | None:
+        """What GitLab answered, from python-gitlab's error (None for a transport failure)."""
+        if not isinstance(exc, gitlab.exceptions.GitlabError):
+            return None
+        status: int | str = exc.response_code or BAD_BODY
+        detail = exc.error_message
         text = detail if isinstance(detail, str) else json.dumps(detail, default=str)
         headers = getattr(self._adapter.local, "headers", None) if status == 429 else None
-        error = classify(status, tracker=self.tracker, subject=subject, detail=redact(text, self._secrets),
-                         headers=headers, rules=GITLAB_RULES + DEFAULT_RULES)
-        error.message = redact(error.message, self._secrets)
-        error.args = (error.message,)
-        error.status = status  # type: ignore[attr-defined]
-        return error
+        return Answer(status, text, headers)
+
+    def _error(self, status: int | str, subject: str, detail: str) -> SyncError:
+        return classify(status, tracker=self.tracker, subject=subject, detail=detail, rules=RULES,
+                        secrets=self._secrets)
 
     def _log_retry(self, error: SyncError, wait: float) -> None:
         LOG.info("gitlab %s: retrying in %.1fs: %s", self.tracker, wait, error.message)

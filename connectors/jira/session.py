@@ -13,13 +13,13 @@ never a whole pull.
 
 Every request the library sends goes through :class:`CountingAdapter`, so ``requests_made`` counts
 retries and failures too. Every exception becomes a :class:`SyncError` through
-:func:`connectors.responses.classify` with :data:`JIRA_RULES` first, its text run through ``redact``.
+:func:`connectors.responses.classify_exception` with :data:`RULES` (Jira's rows first), which redacts.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -29,8 +29,14 @@ from requests.adapters import HTTPAdapter
 
 from okr_sync.config.errors import AuthError, RetriableError, SkippableError, SyncError
 from okr_sync.connectors.jira.settings import BasicAuth, JiraTracker
-from okr_sync.connectors.redact import redact
-from okr_sync.connectors.responses import BAD_BODY, DEFAULT_RULES, DROPPED, TIMEOUT, TLS, Rule, classify
+from okr_sync.connectors.responses import (
+    BAD_BODY,
+    DEFAULT_RULES,
+    Answer,
+    Rule,
+    classify_exception,
+    transport_rules,
+)
 from okr_sync.connectors.retry import RetryPolicy, with_retries
 
 T = TypeVar("T")
@@ -51,6 +57,10 @@ JIRA_RULES: tuple[Rule, ...] = (
     Rule(429, RetriableError, "Jira rate-limited {subject}; backing off as Retry-After asks"),
 )
 """Jira's own rows, consulted before :data:`connectors.responses.DEFAULT_RULES`."""
+RULES = JIRA_RULES + transport_rules(
+    tls=requests.exceptions.SSLError, timeout=requests.Timeout,
+    dropped=(requests.ConnectionError, requests.exceptions.ChunkedEncodingError), bad_body=(ValueError, KeyError),
+    bad_body_detail=lambda exc: f"not the JSON Jira sends: {type(exc).__name__}") + DEFAULT_RULES
 
 
 class CountingAdapter(HTTPAdapter):
@@ -187,31 +197,17 @@ class JiraSession:
         """The :class:`SyncError` for a library or transport exception (never carrying a secret)."""
         if isinstance(exc, SyncError):
             return exc
-        headers: dict[str, str] = {}
-        status: int | str
-        if isinstance(exc, JIRAError):
-            response = exc.response if isinstance(exc.response, requests.Response) else None
-            headers = dict(response.headers) if response is not None else {}
-            status = exc.status_code if isinstance(exc.status_code, int) else BAD_BODY
-            detail = _detail(exc.text or "", response)
-        elif isinstance(exc, requests.exceptions.SSLError):
-            status, detail = TLS, _tls_reason(exc)
-        elif isinstance(exc, requests.Timeout):
-            status, detail = TIMEOUT, f"after {self.settings.timeout:g} s"
-        elif isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
-            status, detail = DROPPED, type(exc).__name__
-        elif isinstance(exc, ValueError | KeyError):
-            status, detail = BAD_BODY, f"not the JSON Jira sends: {type(exc).__name__}"
-        else:
-            status, detail = BAD_BODY, type(exc).__name__
-        error = classify(status, tracker=self.name, subject=redact(subject, self.secrets),
-                         detail=redact(detail, self.secrets), headers=headers, rules=JIRA_RULES + DEFAULT_RULES)
-        return _redacted(error, self.secrets)
+        return classify_exception(exc, tracker=self.name, subject=subject, rules=RULES, answer=_answer,
+                                  secrets=self.secrets)
 
 
-def _tls_reason(exc: Exception) -> str:
-    text = str(exc)
-    return "certificate verify failed" if "CERTIFICATE_VERIFY_FAILED" in text else "TLS handshake failed"
+def _answer(exc: BaseException) -> Answer | None:
+    """What Jira answered, from a ``JIRAError`` (None for any other exception)."""
+    if not isinstance(exc, JIRAError):
+        return None
+    response = exc.response if isinstance(exc.response, requests.Response) else None
+    return Answer(exc.status_code if isinstance(exc.status_code, int) else BAD_BODY,
+                  _detail(exc.text or "", response), dict(response.headers) if response is not None else {})
 
 
 def _detail(text: str, response: requests.Response | None) -> str:
@@ -221,9 +217,3 @@ def _detail(text: str, response: requests.Response | None) -> str:
     return text
 
 
-def _redacted(error: SyncError, secrets: Iterable[str]) -> SyncError:
-    clean = redact(error.message, secrets)
-    if clean != error.message:
-        error.message = clean
-        error.args = (clean,)
-    return error

@@ -177,7 +177,7 @@ class PlannerCalls:
                 self._patch(kind, task_id, patch, subject)
                 return
             except RetriableError as exc:
-                if getattr(exc, "http_status", None) != 412 or fresh:
+                if exc.http_status != 412 or fresh:
                     raise
                 self.etags.pop((kind, task_id), None)
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
-import json
 import ssl
 import threading
 import time
@@ -51,7 +50,14 @@ from msgraph.graph_service_client import GraphServiceClient
 from okr_sync.config.errors import AuthError, RetriableError, SkippableError, SyncError
 from okr_sync.connectors.planner.settings import PlannerTracker
 from okr_sync.connectors.redact import redact
-from okr_sync.connectors.responses import BAD_BODY, DEFAULT_RULES, DROPPED, TIMEOUT, Rule, classify
+from okr_sync.connectors.responses import (
+    BAD_BODY,
+    DEFAULT_RULES,
+    Answer,
+    Rule,
+    classify_exception,
+    transport_rules,
+)
 from okr_sync.connectors.retry import RetryPolicy, deferred, defers, with_retries
 
 T = TypeVar("T")
@@ -70,7 +76,6 @@ PLANNER_RULES: tuple[Rule, ...] = (
     Rule(412, RetriableError, "{subject} changed since it was read (stale ETag, If-Match failed); it will be "
                               "re-read and written again"),
 )
-RULES = PLANNER_RULES + DEFAULT_RULES
 NOT_RETRIED_HERE = frozenset({412, 429, 503, 504})
 
 
@@ -89,6 +94,11 @@ def quiet_sdk() -> Iterator[None]:
 
 class UnreadableBody(Exception):
     """A successful answer okr-sync cannot read (not JSON); the SDK would return nothing for it."""
+
+
+RULES = PLANNER_RULES + transport_rules(
+    tls=(), timeout=httpx.TimeoutException, dropped=(httpx.TransportError, AzureError),
+    bad_body=(UnreadableBody, ValueError), bad_body_detail=lambda exc: str(exc) or type(exc).__name__) + DEFAULT_RULES
 
 
 class CountingTransport(httpx.AsyncBaseTransport):
@@ -261,34 +271,23 @@ async def _awaited(call: Callable[[], Awaitable[T]]) -> T:
 
 
 def translate(exc: BaseException, *, tracker: str, subject: str, secrets: list[str]) -> SyncError:
-    """Classify a Graph/identity/transport exception through the one response table."""
+    """Classify a Graph/identity/transport exception through the one response table (secrets redacted)."""
     if isinstance(exc, SyncError):
         return exc
-    status: int | str
-    detail = ""
-    headers: dict[str, str] | None = None
-    if isinstance(exc, APIError):
-        status = exc.response_status_code or BAD_BODY
-        headers = {str(k): str(v) for k, v in (exc.response_headers or {}).items()}
-        detail = _odata_detail(exc)
-    elif isinstance(exc, ClientAuthenticationError):
-        status, detail = 401, _first_line(getattr(exc, "message", None) or str(exc))
-    elif isinstance(exc, httpx.TimeoutException):
-        status = TIMEOUT
-    elif isinstance(exc, (httpx.TransportError, AzureError)):
-        status, detail = DROPPED, type(exc).__name__
-    elif isinstance(exc, (UnreadableBody, ValueError, json.JSONDecodeError)):
-        status, detail = BAD_BODY, str(exc) or type(exc).__name__
-    else:
-        status, detail = BAD_BODY, f"{type(exc).__name__}: {exc}"
-    error = classify(status, tracker=tracker, subject=subject, detail=redact(detail, secrets),
-                     headers=headers, rules=RULES)
-    error.message = redact(error.message, secrets)
-    error.args = (error.message,)
+    error = classify_exception(exc, tracker=tracker, subject=subject, rules=RULES, answer=_answer, secrets=secrets)
     if subject not in error.message:
-        error.subject = subject  # shown by str(error): "tracker: subject: message"
-    error.http_status = status  # type: ignore[attr-defined]  # what was answered (412 → re-read)
+        error.subject = redact(subject, secrets)  # shown by str(error): "tracker: subject: message"
     return error
+
+
+def _answer(exc: BaseException) -> Answer | None:
+    """What Graph or the identity platform answered (None for a transport failure)."""
+    if isinstance(exc, APIError):
+        return Answer(exc.response_status_code or BAD_BODY, _odata_detail(exc),
+                      {str(k): str(v) for k, v in (exc.response_headers or {}).items()})
+    if isinstance(exc, ClientAuthenticationError):
+        return Answer(401, _first_line(getattr(exc, "message", None) or str(exc)))
+    return None
 
 
 def _odata_detail(exc: APIError) -> str:
