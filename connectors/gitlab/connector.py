@@ -15,7 +15,6 @@ manual values are in play); writes: label 1 PUT, block 1 GET + 1 PUT (re-read, s
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
@@ -30,11 +29,10 @@ from okr_sync.connectors.gitlab.settings import GitLabTracker
 from okr_sync.connectors.gitlab.transport import PAGE_SIZE, GitLabTransport
 from okr_sync.connectors.gitlab.webhook import parse_delivery
 from okr_sync.connectors.gitlab.writeback import ack_signs, block_text, checkin_notes, manual_value, plan_home, splice
+from okr_sync.connectors.logs import tracker_log
 from okr_sync.mapping import HomeItem, ManualValue
 from okr_sync.mapping.numbers import number_format
 from okr_sync.mapping.typed import IgnoredValue
-
-LOG = logging.getLogger("okr_sync.connectors.gitlab")
 
 
 class GitLabConnector:
@@ -45,6 +43,7 @@ class GitLabConnector:
 
     def __init__(self, name: str, settings: GitLabTracker, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.name = name
+        self.log = tracker_log("gitlab", name)
         self.settings = settings
         self.transport = GitLabTransport(name, settings, sleep=sleep)
         self.translator = IssueTranslator(name, settings)
@@ -63,7 +62,7 @@ class GitLabConnector:
         """Issues changed since the watermark (every issue in scope when ``full`` or ``since`` is None)."""
         items, watermark, complete, problems = self.puller.pull(since, spec, full=full or since is None)
         scopes = tuple(name for name, _ in self.puller.scopes)
-        LOG.info("gitlab %s: pulled %d changed issue(s) from %d scope(s)%s", self.name, len(items), len(scopes),
+        self.log.info("gitlab %s: pulled %d changed issue(s) from %d scope(s)%s", self.name, len(items), len(scopes),
                  " (full)" if complete else "")
         return PullResult(items=items, watermark=watermark, full=complete, problems=problems, scopes=scopes)
 
@@ -97,7 +96,7 @@ class GitLabConnector:
                     found.update({row["iid"]: row for row in page
                                   if isinstance(row, dict) and isinstance(row.get("iid"), int)})
             except SkippableError as exc:  # the project is gone or invisible: its homes do not exist
-                LOG.warning("gitlab %s: %s", self.name, exc.message)
+                self.log.warning("gitlab %s: %s", self.name, exc.message)
         return found
 
     def _home_state(self, home: HomeItem, issue: dict[str, Any], spec: PullSpec) -> HomeState:
@@ -116,7 +115,7 @@ class GitLabConnector:
             except DeferredError:
                 raise  # the tracker asked for a pause: no further request this cycle
             except SyncError as exc:  # unknown notes: writing a check-in now could duplicate one
-                LOG.warning("gitlab %s: %s", self.name, exc.message)
+                self.log.warning("gitlab %s: %s", self.name, exc.message)
                 values["error"] = exc.message
                 notes = []
             values["checkins"] = checkin_notes(notes)
@@ -173,7 +172,7 @@ class GitLabConnector:
                 raise  # the tracker asked for a pause: no further request this cycle
             except SyncError as exc:
                 for done in together:
-                    LOG.warning("gitlab %s: %s: %s failed: %s", self.name, done.home.key, done.target, exc.message)
+                    self.log.warning("gitlab %s: %s: %s failed: %s", self.name, done.home.key, done.target, exc.message)
                     results.append(WriteResult(done, ok=False, error=exc))
             else:
                 results.extend(WriteResult(done, ok=True) for done in together)

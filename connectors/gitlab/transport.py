@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -37,6 +36,7 @@ import requests.adapters
 
 from okr_sync.config.errors import AuthError, RetriableError, SkippableError, SyncError
 from okr_sync.connectors.gitlab.settings import GitLabTracker
+from okr_sync.connectors.logs import tracker_log
 from okr_sync.connectors.responses import (
     BAD_BODY,
     DEFAULT_RULES,
@@ -50,7 +50,6 @@ from okr_sync.connectors.retry import RetryPolicy, with_retries
 from okr_sync.connectors.urls import rebase
 
 T = TypeVar("T")
-LOG = logging.getLogger("okr_sync.connectors.gitlab")
 PAGE_SIZE = 100
 
 GITLAB_RULES: tuple[Rule, ...] = (
@@ -129,6 +128,7 @@ class GitLabTransport:
 
     def __init__(self, tracker: str, settings: GitLabTracker, *, sleep: Callable[[float], None]) -> None:
         self.tracker = tracker
+        self.log = tracker_log("gitlab", tracker)
         self.url = settings.url.rstrip("/")
         self._token = settings.auth.token.get_secret_value()
         self._secrets = [s for s in (self._token, _secret(settings.webhook_secret)) if s]
@@ -245,7 +245,7 @@ class GitLabTransport:
                         secrets=self._secrets)
 
     def _log_retry(self, error: SyncError, wait: float) -> None:
-        LOG.info("gitlab %s: retrying in %.1fs: %s", self.tracker, wait, error.message)
+        self.log.info("gitlab %s: retrying in %.1fs: %s", self.tracker, wait, error.message)
 
 
 def _secret(value: Any) -> str | None:

@@ -14,7 +14,6 @@ webhooks), so HTTP writes can be fewer than :class:`Write` objects. Webhooks: ``
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -47,8 +46,6 @@ from okr_sync.connectors.jira.writeback import WriteFields, fields_body, issue_u
 from okr_sync.connectors.webhooks import check_hmac_sha256, check_size, header, json_body
 from okr_sync.mapping import HomeItem
 from okr_sync.mapping.numbers import number_format
-
-LOG = logging.getLogger("okr_sync.connectors.jira")
 
 
 class JiraConnector:
@@ -121,12 +118,13 @@ class JiraConnector:
 
     def pull(self, since: str | None, spec: PullSpec, *, full: bool = False) -> PullResult:
         """Issues in ``scope.jql`` changed since the watermark (all of them when ``full`` or no watermark)."""
-        mark = Watermark() if full else Watermark.decode(since)
+        mark = Watermark() if full else Watermark.decode(since, log=self.session.log)
         self._remember_site(mark.site)
         reader = ItemReader.build(self.name, self.session.base_url, self.settings, self.catalogue(),
                                   spec.kr_homes, spec.number_fields, spec.kr_ids, spec.locale)
         zone = self.session.time_zone() if mark.since is not None else "UTC"
-        jql = window_jql(self.settings.scope.jql, mark.since, self.settings.overlap, zone)
+        jql = window_jql(self.settings.scope.jql, mark.since, self.settings.overlap, zone,
+                         log=self.session.log)
         items, delivered = {}, []
         problems: list[ItemProblem] = []
         for page in search_pages(self.session, jql, reader.field_ids()):
@@ -142,7 +140,7 @@ class JiraConnector:
                     continue
                 items[item.key] = item
                 delivered.append((item.key, item.updated))
-        LOG.info("jira %s: pulled %d changed issue(s)", self.name, len(items))
+        self.session.log.info("jira %s: pulled %d changed issue(s)", self.name, len(items))
         after = mark.advance(delivered, self.settings.overlap)
         after.site = {"info": {k: self.session.server_info.get(k) for k in ("versionNumbers", "deploymentType",
                                                                             "baseUrl", "version")},
@@ -188,7 +186,7 @@ class JiraConnector:
         for want in desired:
             state = current.get(want.home)
             if state is None or not state.exists:
-                LOG.warning("jira %s: KR home issue %s does not exist or is not readable; nothing written",
+                self.session.log.warning("jira %s: KR home issue %s does not exist or is not readable; nothing written",
                             self.name, want.home.key)
                 continue
             writes += plan_home(self.settings, fields, want, state.values, now)
@@ -222,7 +220,7 @@ class JiraConnector:
             if write.home.key not in error.message:  # e.g. the connection itself failed: say which write
                 error.message = f"{write.target} on {write.home.key}: {error.message}"
                 error.args = (error.message,)
-            LOG.warning("jira %s: %s failed: %s", self.name, write.describe(), error.message)
+            self.session.log.warning("jira %s: %s failed: %s", self.name, write.describe(), error.message)
             return WriteResult(write, False, error)
         return WriteResult(write, True)
 

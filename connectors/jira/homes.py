@@ -31,7 +31,7 @@ from okr_sync.connectors.base import AckSign, HomeState
 from okr_sync.connectors.jira.comments import PROPERTY_KEY, CommentMemory, heading, identity, read_property
 from okr_sync.connectors.jira.fields import JiraField
 from okr_sync.connectors.jira.items import parse_time
-from okr_sync.connectors.jira.session import LOG, JiraSession
+from okr_sync.connectors.jira.session import JiraSession
 from okr_sync.connectors.jira.writeback import WriteFields, marker_key
 from okr_sync.mapping import HomeItem, ManualValue, rule_from_label, rules_in_comment
 from okr_sync.mapping.numbers import NumberFormat, number_format
@@ -98,7 +98,7 @@ def read_home(session: JiraSession, home: HomeItem, fields: WriteFields, manual:
     except DeferredError:
         raise  # the tracker asked for a pause: no further request this cycle
     except SyncError as exc:  # undated label signs would be wrong ones: leave them for the next read
-        LOG.warning("jira %s: acknowledgement labels of %s not read: %s", session.name, home.key, exc.message)
+        session.log.warning("jira %s: acknowledgement labels of %s not read: %s", session.name, home.key, exc.message)
         labels = []
     acks = labels + _comment_signs(comments, me)
     return HomeState(home=home, exists=True, values=values, manual=value, title=raw_fields.get("summary"),

@@ -17,6 +17,7 @@ edit issues.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from okr_sync.connectors.jira.session import LOG, JiraSession
+from okr_sync.connectors.logs import TrackerLog
 
 CLOUD_PAGE = 100
 SERVER_PAGE = 1000
@@ -44,8 +46,8 @@ class Watermark:
     does not ask again; refreshed by every full pull (the periodic reconcile)."""
 
     @classmethod
-    def decode(cls, text: str | None) -> Watermark:
-        """Read a watermark; an unreadable one means a full pull (logged)."""
+    def decode(cls, text: str | None, *, log: logging.Logger | TrackerLog = LOG) -> Watermark:
+        """Read a watermark; an unreadable one means a full pull (logged to ``log``, the tracker's)."""
         if not text:
             return cls()
         try:
@@ -54,7 +56,7 @@ class Watermark:
             site = data.get("site") if isinstance(data.get("site"), dict) else None
             return cls(since, {str(k): str(v) for k, v in (data.get("seen") or {}).items()}, site)
         except (ValueError, KeyError, TypeError, AttributeError):
-            LOG.warning("jira: unreadable watermark %r; pulling everything in scope", text[:80])
+            log.warning("jira: unreadable watermark %r; pulling everything in scope", text[:80])
             return cls()
 
     def encode(self) -> str | None:
@@ -82,14 +84,15 @@ class Watermark:
         return Watermark(since, seen, self.site)
 
 
-def window_jql(scope: str, since: datetime | None, overlap: timedelta, time_zone: str) -> str:
+def window_jql(scope: str, since: datetime | None, overlap: timedelta, time_zone: str, *,
+               log: logging.Logger | TrackerLog = LOG) -> str:
     """The search JQL: the scope, limited to ``updated >= since - overlap`` when incremental."""
     condition = _ORDER_BY.sub("", scope.strip())
     if since is not None:
         try:
             zone = ZoneInfo(time_zone)
         except (ZoneInfoNotFoundError, ValueError):
-            LOG.warning("jira: unknown user time zone %r; using UTC (pull overlap still applies)", time_zone)
+            log.warning("jira: unknown user time zone %r; using UTC (pull overlap still applies)", time_zone)
             zone = ZoneInfo("UTC")
         literal = (since - overlap).astimezone(zone).strftime("%Y-%m-%d %H:%M")
         condition = f'({condition}) AND updated >= "{literal}"' if condition else f'updated >= "{literal}"'

@@ -29,6 +29,7 @@ from requests.adapters import HTTPAdapter
 
 from okr_sync.config.errors import AuthError, RetriableError, SkippableError, SyncError
 from okr_sync.connectors.jira.settings import BasicAuth, JiraTracker
+from okr_sync.connectors.logs import tracker_log
 from okr_sync.connectors.responses import (
     BAD_BODY,
     DEFAULT_RULES,
@@ -82,6 +83,7 @@ class JiraSession:
     def __init__(self, name: str, settings: JiraTracker, *, sleep: Callable[[float], None],
                  token: str | None = None) -> None:
         self.name = name
+        self.log = tracker_log("jira", name)
         self.settings = settings
         self._sleep = sleep
         self._token = token if token is not None else settings.auth.token.get_secret_value()
@@ -137,7 +139,7 @@ class JiraSession:
             self.server_info = info
             self.cloud = deployment == "Cloud"
             self._client = client
-            LOG.info("jira %s: connected to %s (%s)", self.name, self.base_url, deployment)
+            self.log.info("jira %s: connected to %s (%s)", self.name, self.base_url, deployment)
         return self._client
 
     def time_zone(self) -> str:
@@ -191,7 +193,7 @@ class JiraSession:
         return with_retries(once, policy=policy, sleep=self._sleep, on_retry=self._log_retry)
 
     def _log_retry(self, error: RetriableError, wait: float) -> None:
-        LOG.warning("jira %s: %s (retrying in %.1f s)", self.name, error.message, wait)
+        self.log.warning("jira %s: %s (retrying in %.1f s)", self.name, error.message, wait)
 
     def translate(self, exc: BaseException, subject: str) -> SyncError:
         """The :class:`SyncError` for a library or transport exception (never carrying a secret)."""

@@ -37,6 +37,7 @@ from okr_sync.connectors.base import (
     Write,
     WriteResult,
 )
+from okr_sync.connectors.logs import tracker_log
 from okr_sync.connectors.planner import writeback as wb
 from okr_sync.connectors.planner.items import (
     Etags,
@@ -99,6 +100,7 @@ class PlannerConnector:
 
         _quiet_request_lines()
         self.name = name
+        self.log = tracker_log("planner", name)
         self.settings = settings
         self.links = LinkMatcher(settings.link, tracker=name)
         self.session: GraphSession = GraphSession(
@@ -201,7 +203,7 @@ class PlannerConnector:
             details = self._ops.details(home.key)
             if not isinstance(details.get("description") or "", str) or \
                     not isinstance(task.get("appliedCategories") or {}, dict):
-                log.warning("planner %s: home task %s has a description or categories okr-sync cannot read; "
+                self.log.warning("planner %s: home task %s has a description or categories okr-sync cannot read; "
                             "nothing is written to it this cycle", self.name, home.key)
                 continue
             plan_id = str(task.get("planId"))
@@ -277,7 +279,7 @@ class PlannerConnector:
             except DeferredError:
                 raise  # the tracker asked for a pause: no further request this cycle
             except SyncError as exc:
-                log.warning("planner write failed on task %s (%s): %s", write.home.key, write.target, exc)
+                self.log.warning("planner write failed on task %s (%s): %s", write.home.key, write.target, exc)
                 results.append(WriteResult(write, ok=False, error=exc))
         return results
 
