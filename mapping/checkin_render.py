@@ -11,8 +11,10 @@ replaces templates, never fragments.
 from __future__ import annotations
 
 import re
+import textwrap
+from dataclasses import dataclass, replace
 
-from okr_sync.mapping.checkin import checkin_plans, checkin_problems
+from okr_sync.mapping.checkin import MAX_PROBLEMS, checkin_plans, checkin_problems
 from okr_sync.mapping.markers import Flavour, checkin_marker
 from okr_sync.mapping.render import Entry, escape, format_block, link
 from okr_sync.mapping.results import CheckIn, ItemRef, WeekExecution
@@ -24,7 +26,7 @@ TEXTS = {
     "progress_delta": "{progress}, {delta} pts since last week",
     "progress_first": "{progress} (no figure from a week ago)",
     "pace": "{status}: {expected} expected now, forecast {forecast}",
-    "pace_reconstructed": "{status}: {expected} expected now, forecast {forecast} (from reconstructed history)",
+    "pace_reconstructed": "{status}: {expected} expected now, forecast {forecast} (reconstructed)",
     "pace_no_forecast": "{status}: {expected} expected now, no forecast yet",
     "confidence": "Owner's confidence",
     "confidence_value": "{confidence}/10",
@@ -45,7 +47,7 @@ TEXTS = {
     "carried_over": "{item} (carried over)",
     "execution": "Planned vs executed",
     "week_done": "{week} {executed}/{planned} done",
-    "week_empty": "{week} nothing planned",
+    "week_empty": "{week} none planned",
     "week_running": "{week} running",
 }
 STATUS_WORDS = {"not_started": "Not started", "on_track": "On track", "at_risk": "At risk",
@@ -57,7 +59,7 @@ MAX_LISTED = 3
 MAX_PEOPLE = 4
 """People listed under Plans before "and N more"."""
 TITLE_WIDTH = 48
-"""Plain-text titles longer than this are cut with an ellipsis (the report has them whole)."""
+"""Plain-text titles longer than this are cut in the middle with an ellipsis (the report has them whole)."""
 
 
 def _fill(template: str, flavour: Flavour, **markup: str) -> str:
@@ -70,14 +72,22 @@ def _pct(fraction: float) -> str:
     return f"{fraction * 100:.0f} %"
 
 
+def clip_title(title: str, width: int = TITLE_WIDTH) -> str:
+    """A long title cut in the middle, so that the end that tells siblings apart ("part 10") stays."""
+    if len(title) <= width:
+        return title
+    tail = width // 3
+    return title[: width - tail - 1].rstrip() + "…" + title[-tail:].lstrip()
+
+
 def _item(ref: ItemRef, flavour: Flavour, links: bool) -> str:
     if flavour == "text" and not links:
-        title = ref.title if len(ref.title) <= TITLE_WIDTH else ref.title[: TITLE_WIDTH - 1] + "…"
-        return escape(title, flavour)
+        return escape(clip_title(ref.title), flavour)
     return link(ItemRef(ref.key, ref.title, ref.assignee, ref.url), flavour, with_key=False)
 
 
 def _listing(texts: list[str], flavour: Flavour, limit: int = MAX_LISTED) -> str:
+    """Up to ``limit`` names, then "and N more"."""
     shown = texts[:limit]
     if len(texts) > limit:
         shown.append(escape(TEXTS["more"].format(count=len(texts) - limit), flavour))
@@ -111,8 +121,28 @@ def _owner_voice(checkin: CheckIn, flavour: Flavour) -> list[Entry]:
     return [_row(TEXTS["confidence"], template.format(confidence=checkin.confidence, note=note), flavour)]
 
 
-def _problems(checkin: CheckIn, flavour: Flavour, links: bool, advised: set[str]) -> list[Entry]:
-    shown, hidden = checkin_problems(checkin, advised)
+@dataclass(frozen=True)
+class Budget:
+    """How much of the Problems a check-in spells out: how many problems, whose advice, items per problem."""
+
+    problems: int
+    all_advice: bool
+    items: int
+
+
+BUDGETS = (Budget(MAX_PROBLEMS, True, MAX_LISTED), Budget(MAX_PROBLEMS, False, 2), Budget(2, False, 1),
+           Budget(1, False, 1))
+"""From the fullest to the tersest; :func:`render_checkin` takes the first that fits :data:`MAX_LINES`."""
+MAX_LINES, WIDTH = 15, 80
+"""A check-in fits 15 lines of an 80-column terminal (title included, marker excluded)."""
+
+
+def _problems(checkin: CheckIn, flavour: Flavour, links: bool, advised: set[str], budget: Budget) -> list[Entry]:
+    found, hidden = checkin_problems(checkin, advised)
+    shown, hidden = found[: budget.problems], hidden + max(0, len(found) - budget.problems)
+    if not budget.all_advice:  # the first advice only: the most severe problem's
+        first = next((p.advice for p in shown if p.advice), "")
+        shown = tuple(replace(p, advice=p.advice if p.advice == first else "") for p in shown)
     advised.update(problem.advice for problem in shown if problem.advice)
     if not shown:
         return [_row(TEXTS["problems"], TEXTS["problems_none"], flavour)]
@@ -121,7 +151,7 @@ def _problems(checkin: CheckIn, flavour: Flavour, links: bool, advised: set[str]
     for problem in shown:
         finding = problem.finding
         if problem.items:
-            names = _listing([_item(ref, flavour, links) for ref in problem.items], flavour)
+            names = _listing([_item(ref, flavour, links) for ref in problem.items], flavour, budget.items)
             text = _fill(finding.rule, flavour, items=names)
         else:
             reason = finding.reason[:1].upper() + finding.reason[1:]
@@ -152,15 +182,41 @@ def _plans(checkin: CheckIn, flavour: Flavour, links: bool) -> list[Entry]:
 
 def _week(week: WeekExecution) -> str:
     if not week.planned:
-        return TEXTS["week_empty"].format(week=week.week)
-    return TEXTS["week_done"].format(week=week.week, executed=week.executed, planned=week.planned)
+        return TEXTS["week_empty"].format(week=week.week[5:])
+    return TEXTS["week_done"].format(week=week.week[5:], executed=week.executed, planned=week.planned)
 
 
 def _execution(checkin: CheckIn) -> str:
     weeks = [_week(w) for w in (checkin.recent_weeks or (checkin.execution,))]
     if checkin.running_week:
-        weeks.append(TEXTS["week_running"].format(week=checkin.running_week))
+        weeks.append(TEXTS["week_running"].format(week=checkin.running_week[5:]))
     return " · ".join(weeks)
+
+
+def _entries(checkin: CheckIn, flavour: Flavour, owner: str | None, links: bool, advised: set[str],
+             budget: Budget) -> list[Entry]:
+    entries: list[Entry] = []
+    if owner:
+        entries.append((0, f"{escape(TEXTS['owner'], flavour)}: {owner}"))
+    entries.append(_row(TEXTS["progress"], _progress(checkin), flavour))
+    entries += _owner_voice(checkin, flavour)
+    done = [_item(ref, flavour, links) for ref in checkin.done_this_week]
+    entries.append(_row(TEXTS["done"], _listing(done, flavour) if done else escape(TEXTS["nothing"], flavour),
+                        flavour, escaped=True))
+    entries += _problems(checkin, flavour, links, advised, budget)
+    entries += _plans(checkin, flavour, links)
+    entries.append(_row(TEXTS["execution"], _execution(checkin), flavour))
+    return entries
+
+
+def terminal_lines(heading: str, entries: list[Entry], width: int = WIDTH) -> int:
+    """Lines the plain-text check-in takes on a terminal ``width`` columns wide (wrapped under its bullets)."""
+    count = len(textwrap.wrap(heading, width, break_long_words=False)) or 1
+    for depth, text in entries:
+        bullet = "- " if depth == 0 else "  * "
+        count += len(textwrap.wrap(bullet + text, width, subsequent_indent=" " * len(bullet),
+                                   break_long_words=False, break_on_hyphens=False)) or 1
+    return count
 
 
 def render_checkin(checkin: CheckIn, flavour: Flavour, *, title: str | None = None,
@@ -171,17 +227,16 @@ def render_checkin(checkin: CheckIn, flavour: Flavour, *, title: str | None = No
     written as given (it is tracker markup), so the tracker notifies the owner. ``links=False`` leaves
     URLs out of plain text (the terminal), where they would double the line count. ``advised`` collects
     the advice given, across the check-ins of one digest, so that each piece of advice is printed once.
+    The Problems are spelled out as far as the whole fits :data:`MAX_LINES` lines of :data:`WIDTH`
+    columns as plain text (:data:`BUDGETS`); what is left out is counted and stays in the report.
     """
-    entries: list[Entry] = []
-    if owner:
-        entries.append((0, f"{escape(TEXTS['owner'], flavour)}: {owner}"))
-    entries.append(_row(TEXTS["progress"], _progress(checkin), flavour))
-    entries += _owner_voice(checkin, flavour)
-    done = [_item(ref, flavour, links) for ref in checkin.done_this_week]
-    entries.append(_row(TEXTS["done"], _listing(done, flavour) if done else escape(TEXTS["nothing"], flavour),
-                        flavour, escaped=True))
-    entries += _problems(checkin, flavour, links, set() if advised is None else advised)
-    entries += _plans(checkin, flavour, links)
-    entries.append(_row(TEXTS["execution"], _execution(checkin), flavour))
+    given = set() if advised is None else advised
     heading = title if title is not None else TEXTS["title"].format(kr=checkin.kr_id, week=checkin.week)
+    budget = BUDGETS[-1]
+    for candidate in BUDGETS:
+        plain = _entries(checkin, "text", None, False, set(given), candidate)
+        if terminal_lines(heading, plain) + (1 if owner else 0) <= MAX_LINES:
+            budget = candidate
+            break
+    entries = _entries(checkin, flavour, owner, links, given, budget)
     return format_block(checkin_marker(checkin.kr_id, checkin.week), heading, entries, flavour)

@@ -18,6 +18,7 @@ from okr_sync.mapping import (
     KeyResult,
     KrStatus,
     ManualValue,
+    MetricMeasure,
     ObjectiveStatus,
     ProgressPoint,
     Thresholds,
@@ -82,8 +83,8 @@ def _kr_status(kr: KeyResult, cycle: Cycle, items: list[WorkItem], now: datetime
     """The KR's status; while the recorded history is too short for a trend, the forecast also fits the
     weekly progress reconstructed from item dates (the burn-up's reconstruction), and says so."""
     status = kr_status(kr, cycle, items, now=now, manual=manual, history=recorded, thresholds=thresholds)
-    if status.forecast is not None:
-        return status
+    if status.forecast is not None or (isinstance(kr.measure, MetricMeasure) and kr.measure.source == "manual"):
+        return status  # a manual value has no item history to reconstruct a trend from
     reconstructed = reconstructed_progress(kr, cycle, items, [manual] if manual else [], now)
     points, leaned = forecast_history(recorded, reconstructed, thresholds.forecast_min_days)
     if not leaned:
