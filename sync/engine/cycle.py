@@ -44,6 +44,7 @@ from okr_sync.mapping import (
     HomeItem,
     KrStatus,
     ManualValue,
+    ObjectiveStatus,
     WorkItem,
     compose_checkin,
     render_checkin,
@@ -104,8 +105,8 @@ class Engine:
         now = self.clock()
         report = CycleReport(started=now, dry_run=dry_run)
         names = [n for n in self.connectors if only is None or n in only]
-        if not full and (stale := inputs.changed_trackers(self.store, self.settings, names)):
-            log.info("configuration changed since %s was last read: reading everything once", ", ".join(stale))
+        if not full and (edited := inputs.changed_trackers(self.store, self.settings, names)):
+            log.info("configuration changed since %s was last read: reading everything once", ", ".join(edited))
             full = True
         overlay: dict[tuple[str, str], WorkItem] = {}
         changed: set[tuple[str, str]] = set()
@@ -278,7 +279,7 @@ class Engine:
         learn(self.store, computed, signals)
         subjects = [*self.domain.key_results, *self.domain.objectives]
         acks = AcknowledgedView(self.store.acknowledged_by_subject(subjects)) if bulk(self.store) else self.store
-        return without_acknowledged(computed, acknowledged_fingerprints(acks, subjects))  # type: ignore[no-any-return]
+        return without_acknowledged(computed, acknowledged_fingerprints(acks, subjects))
 
     def _desired(self, homes: Mapping[str, HomeItem], computed: Computed, week: str | None,
                  krs: set[str] | None, now: datetime, overlay: Mapping[tuple[str, str], WorkItem]) -> list[DesiredHome]:
@@ -368,10 +369,9 @@ class Engine:
                     f"{result.write.home.key}: {result.write.target}: {redact(message, self.secrets)}")
                 if isinstance(result.error, AuthError):
                     outcome.error = result.error
-        return failed
 
     def _record_history(self, computed: Computed, now: datetime) -> None:
-        statuses = [*computed.key_results.values(), *computed.objectives.values()]
+        statuses: list[KrStatus | ObjectiveStatus] = [*computed.key_results.values(), *computed.objectives.values()]
         subjects = [s.kr_id if isinstance(s, KrStatus) else s.objective_id for s in statuses]
         histories = self.store.progress_histories(subjects) if bulk(self.store) else None
         for status, subject in zip(statuses, subjects, strict=True):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import Connection, select
 
@@ -98,6 +98,6 @@ class AcknowledgedView:
         return self.found.get(subject_id, set())
 
 
-def bulk(store: Any) -> bool:
+def bulk(store: Any) -> TypeGuard[BulkReads]:
     """Whether ``store`` offers the bulk reads (duck-typed stores in tests may not)."""
     return isinstance(store, BulkReads)
