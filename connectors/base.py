@@ -81,7 +81,8 @@ class AckSign:
     """A person's acknowledgement of a companion finding, seen on a home item (``okr-ack:<rule>``).
 
     Read from a label (``mapping.rule_from_label``) or from a line of a comment / note that is not
-    okr-sync's own (``mapping.rules_in_comment``); the engine binds it to the finding (``okr_sync.engine.acks``).
+    okr-sync's own (``mapping.rules_in_comment``); the engine sets ``subject`` and binds it to the finding
+    (``okr_sync.engine.acks``).
     """
 
     rule: str
@@ -92,6 +93,8 @@ class AckSign:
     """When, aware UTC: the comment's creation, or when the label was added."""
     source: str
     """``label``, ``comment:<id>`` (Jira) or ``note:<id>`` (GitLab): with ``rule`` and ``at``, the sign's identity."""
+    subject: str = ""
+    """The KR or objective whose home item carries the sign (set by the engine; a connector leaves it empty)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,9 @@ How an owner acknowledges, on the KR's (or objective's) home item:
 - a label ``okr-ack:<rule>`` (e.g. ``okr-ack:overdue_items``; the prefix is configurable), or
 - a line ``okr-ack: <rule>`` in a comment (several rules may be separated by commas or spaces).
 
-A connector reports each such sign as an :class:`AckSignal` (which rule, on which subject, by whom and
-when). The first time the engine sees a signal it binds it to the *fingerprint* of the finding of that
+A connector reports each such sign as an :class:`~okr_sync.connectors.base.AckSign` (which rule, by whom
+and when); the engine sets the subject whose home carries it. The first time the engine sees a sign
+it binds it to the *fingerprint* of the finding of that
 rule as it stands then (:meth:`mapping.Finding.fingerprint` hashes rule, subject and the triggering
 facts) and stores ``(subject, fingerprint)`` as acknowledged; the signal itself is remembered as seen so
 a label that stays on the item does not acknowledge the next, different finding. A finding is
@@ -26,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from okr_sync.connectors.base import AckSign
 from okr_sync.mapping import ACK_LABEL_PREFIX, Finding, KrStatus, ObjectiveStatus
 from okr_sync.mapping import rule_from_label as rule_from_label  # re-exported: the parsers live in mapping.markers
 from okr_sync.mapping import rules_in_comment as rules_in_comment
@@ -38,24 +40,10 @@ SEEN_PREFIX = "seen:"
 """Acknowledgement rows whose fingerprint starts with this mark signals already applied, not findings."""
 
 
-@dataclass(frozen=True, slots=True)
-class AckSignal:
-    """One acknowledgement sign found on a home item: a label or a comment line naming a rule."""
-
-    subject: str
-    """KR or objective id whose home item carries the sign."""
-    rule: str
-    by: str
-    at: datetime
-    """When the sign was made: the comment's creation time, or when the label was added."""
-    source: str = "label"
-    """``label`` or ``comment:<id>`` — together with ``rule`` and ``at`` it identifies the signal."""
-
-    @property
-    def signal_id(self) -> str:
-        """Stable identity of this signal (remembered once applied)."""
-        raw = "\x1f".join((self.subject, self.rule, self.source, self.at.isoformat()))
-        return SEEN_PREFIX + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+def sign_id(sign: AckSign) -> str:
+    """Stable identity of a sign on its subject (remembered once applied)."""
+    raw = "\x1f".join((sign.subject, sign.rule, sign.source, sign.at.isoformat()))
+    return SEEN_PREFIX + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +58,8 @@ class Acknowledgement:
 
 
 def decide(
-    findings: Mapping[str, Sequence[Finding]], signals: Iterable[AckSignal], seen: Mapping[str, set[str]]
-) -> tuple[list[Acknowledgement], list[AckSignal]]:
+    findings: Mapping[str, Sequence[Finding]], signals: Iterable[AckSign], seen: Mapping[str, set[str]]
+) -> tuple[list[Acknowledgement], list[AckSign]]:
     """What new signals acknowledge, given each subject's current findings and its already-seen signals.
 
     Returns the acknowledgements to store and the signals to remember as seen. A signal naming a rule
@@ -79,10 +67,10 @@ def decide(
     not acknowledge a finding that appears later). Signals are applied oldest first.
     """
     acks: list[Acknowledgement] = []
-    applied: list[AckSignal] = []
+    applied: list[AckSign] = []
     done: set[str] = set()
     for signal in sorted(signals, key=lambda s: (s.at, s.subject, s.rule, s.source)):
-        sid = signal.signal_id
+        sid = sign_id(signal)
         if sid in seen.get(signal.subject, set()) or sid in done:
             continue
         done.add(sid)
@@ -130,7 +118,7 @@ def acknowledged_fingerprints(store: Any, subjects: Iterable[str]) -> dict[str, 
     return {s: {fp for fp in store.acknowledged(s) if not fp.startswith(SEEN_PREFIX)} for s in subjects}
 
 
-def learn(store: Any, computed: Any, signals: Iterable[AckSignal]) -> list[Acknowledgement]:
+def learn(store: Any, computed: Any, signals: Iterable[AckSign]) -> list[Acknowledgement]:
     """Store what new ``signals`` acknowledge in ``computed``'s findings; returns the new acknowledgements.
 
     The engine calls this after reading the home items (where connectors find the signals) and before
@@ -147,5 +135,5 @@ def learn(store: Any, computed: Any, signals: Iterable[AckSignal]) -> list[Ackno
     for ack in acks:
         store.acknowledge(ack.subject, ack.fingerprint, ack.by, ack.at)
     for signal in applied:
-        store.acknowledge(signal.subject, signal.signal_id, signal.by, signal.at)
+        store.acknowledge(signal.subject, sign_id(signal), signal.by, signal.at)
     return acks

@@ -31,7 +31,7 @@ from okr_sync.connectors.base import Connector, DesiredHome, HomeState, Write
 from okr_sync.connectors.capabilities import Mentions
 from okr_sync.connectors.redact import redact
 from okr_sync.engine import ignored, inputs
-from okr_sync.engine.acks import AckSignal, acknowledged_fingerprints, learn, without_acknowledged
+from okr_sync.engine.acks import acknowledged_fingerprints, learn, without_acknowledged
 from okr_sync.engine.clock import system_clock
 from okr_sync.engine.compute import Computed, compute_from_store
 from okr_sync.engine.domain import Domain, build_domain
@@ -272,7 +272,7 @@ class Engine:
     def _acknowledge(self, computed: Computed, states: Mapping[HomeItem, HomeState], *, dry_run: bool) -> Computed:
         """Learn acknowledgement signs people left on home items; drop the findings they acknowledge."""
         subject_of = {home: subject for subject, home in self.domain.homes().items()}
-        signals = [AckSignal(subject_of[home], sign.rule, sign.by, sign.at, sign.source)
+        signals = [replace(sign, subject=subject_of[home])
                    for home, state in states.items() if home in subject_of for sign in state.acks]
         if not signals or dry_run:
             return computed

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from okr_sync.connectors.base import AckSign
 from okr_sync.engine.acks import (
-    AckSignal,
     acknowledged_fingerprints,
     decide,
     learn,
     rule_from_label,
     rules_in_comment,
+    sign_id,
     split_findings,
     suppressed_count,
     without_acknowledged,
@@ -67,7 +68,7 @@ def test_labels_and_comment_lines_name_rules() -> None:
 def test_acknowledged_finding_is_hidden_until_the_facts_change(store: StateStore) -> None:
     first = computed_at(NOW, "C")
     assert rules_shown(first, store) == ["overdue_items"]
-    label = AckSignal("KR1", "overdue_items", "ana", NOW + timedelta(hours=1), source="label")
+    label = AckSign("overdue_items", "ana", NOW + timedelta(hours=1), "label", subject="KR1")
     assert [a.rule for a in learn(store, first, [label])] == ["overdue_items"]
     assert rules_shown(first, store) == []
     assert suppressed_count(first, acknowledged_fingerprints(store, ["KR1"])) == 1
@@ -83,7 +84,7 @@ def test_acknowledged_finding_is_hidden_until_the_facts_change(store: StateStore
     assert rules_shown(changed, store) == ["overdue_items"]
 
     # a new comment line acknowledges the new facts
-    comment = AckSignal("KR1", "overdue_items", "ana", NOW + timedelta(days=2, hours=1), source="comment:10042")
+    comment = AckSign("overdue_items", "ana", NOW + timedelta(days=2, hours=1), "comment:10042", subject="KR1")
     learn(store, changed, [label, comment])
     assert rules_shown(changed, store) == []
     assert store.acknowledgement("KR1", changed.key_results["KR1"].findings[0].fingerprint) == (
@@ -92,7 +93,7 @@ def test_acknowledged_finding_is_hidden_until_the_facts_change(store: StateStore
 
 def test_a_signal_for_a_rule_with_no_finding_does_not_preempt_a_later_finding(store: StateStore) -> None:
     quiet = computed_at(NOW)
-    early = AckSignal("KR1", "overdue_items", "ana", NOW, source="label")
+    early = AckSign("overdue_items", "ana", NOW, "label", subject="KR1")
     assert learn(store, quiet, [early]) == []
     late = computed_at(NOW + timedelta(days=1), "C")
     assert learn(store, late, [early]) == []  # already seen: it acknowledged nothing then
@@ -101,10 +102,10 @@ def test_a_signal_for_a_rule_with_no_finding_does_not_preempt_a_later_finding(st
 
 def test_decide_is_pure_and_applies_each_signal_once() -> None:
     finding = computed_at(NOW, "C").key_results["KR1"].findings[0]
-    signal = AckSignal("KR1", "overdue_items", "ana", NOW)
+    signal = AckSign("overdue_items", "ana", NOW, "label", subject="KR1")
     twice = [signal, replace(signal)]
     acks, applied = decide({"KR1": [finding]}, twice, {})
     assert [(a.subject, a.fingerprint) for a in acks] == [("KR1", finding.fingerprint)]
     assert applied == [signal]
-    assert decide({"KR1": [finding]}, twice, {"KR1": {signal.signal_id}}) == ([], [])
+    assert decide({"KR1": [finding]}, twice, {"KR1": {sign_id(signal)}}) == ([], [])
     assert split_findings([finding], {finding.fingerprint}) == ((), (finding,))
