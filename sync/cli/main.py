@@ -197,14 +197,14 @@ def demo(
 
     from okr_sync.cli.demo import run_demo
     from okr_sync.cli.extras import DEMO_MODULES, require
-    from okr_sync.cli.views import cycle_table, status_table
+    from okr_sync.cli.views import cycle_table, status_table, wrap_text
 
     require("demo", DEMO_MODULES)
     console = Console()
     run = run_demo(Path(out), on_step=lambda step: console.print(step, style="dim"))
     console.print(cycle_table(run.report))
     console.print(status_table(run.domain, run.computed))
-    console.print(run.checkin_text, markup=False, highlight=False)
+    console.print(wrap_text(run.checkin_text, console.width), markup=False, highlight=False)
     if run.html_path is not None:
         console.print(f"HTML report: {run.html_path.resolve()}")
     console.print(f"State store: {run.state_path.resolve()}  ·  sandbox stopped.")

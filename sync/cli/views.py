@@ -120,7 +120,7 @@ def status_word(value: str) -> Any:
 
 def _advice_once(domain: Domain, computed: Computed, krs: list[str]) -> list[Any]:
     """The companion's top finding per KR, grouped by rule, each rule's advice printed once."""
-    from rich.table import Table
+    from rich.padding import Padding
 
     by_rule: dict[str, list[tuple[str, dict[str, str]]]] = {}
     for kr_id in krs:
@@ -129,15 +129,12 @@ def _advice_once(domain: Domain, computed: Computed, krs: list[str]) -> list[Any
             by_rule.setdefault(top["rule"], []).append((kr_id, top))
     if not by_rule:
         return []
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
+    lines: list[Any] = [Text("Companion (top finding per KR, advice once per rule):", style="bold")]
     for rule, found in by_rule.items():
-        grid.add_row("", Text(rule.replace("_", " ").capitalize(), style="bold"))
-        for kr_id, top in found:
-            grid.add_row("", Text(f"{kr_id}: {top['reason']}"))
-        grid.add_row("", Text(f"→ {found[0][1]['action']}", style="italic"))  # once per rule, not per KR
-    return [Text("Companion (top finding per KR, advice once per rule):", style="bold"), grid]
+        lines.append(Padding(Text(rule.replace("_", " ").capitalize(), style="bold"), (0, 0, 0, 1)))
+        lines += [Padding(Text(f"{kr_id}: {top['reason']}"), (0, 0, 0, 3)) for kr_id, top in found]
+        lines.append(Padding(Text(f"→ {found[0][1]['action']}", style="italic"), (0, 0, 0, 3)))  # once per rule
+    return lines
 
 
 def status_table(domain: Domain, computed: Computed, *, objective: str | None = None,
@@ -159,15 +156,16 @@ def status_table(domain: Domain, computed: Computed, *, objective: str | None = 
     table = Table(title=f"OKR status at {computed.at:%Y-%m-%d %H:%M} UTC", expand=False, box=box.SIMPLE_HEAD,
                   pad_edge=False, collapse_padding=True)
     # the figures keep fixed widths; the title takes what is left (whole when wide, cut with "…" when narrow)
-    figures = 12 + 5 + 13 + 5 + 2 * 4  # owner, progress, status, forecast and the padding between columns
+    figures = 12 + 5 + 13 + 6 + 2 * 4  # owner, progress, status, forecast and the padding between columns
     table.add_column("objective / key result", no_wrap=not wide, overflow="fold" if wide else "ellipsis",
                      max_width=None if wide else max(20, width - figures - 1))
     table.add_column("owner", no_wrap=True, overflow="ellipsis", width=None if wide else 12)
     table.add_column("prog.", justify="right", no_wrap=True, width=5)
     table.add_column("status", no_wrap=True, width=13)
-    table.add_column("fcst", justify="right", no_wrap=True, width=5)
+    table.add_column("fcst", justify="right", no_wrap=True, width=6)
     selected = _selected_krs(domain, computed, objective, owner)
     chosen = set(selected)
+    reconstructed = False
     for obj in domain.objectives.values():
         if objective is not None and obj.id != objective:
             continue
@@ -180,9 +178,12 @@ def status_table(domain: Domain, computed: Computed, *, objective: str | None = 
                       pct(ostatus.progress), status_word(ostatus.status.value), "")
         for kr in krs:
             s = computed.key_results[kr.id]
+            forecast = pct(s.forecast) + ("*" if s.forecast_reconstructed else "")
             table.add_row(f"  {kr.id} {kr.title}", kr.owner or "–", pct(s.progress), status_word(s.status.value),
-                          pct(s.forecast))
-    legend = Text("⇄ cross-sector objective (KR owners in several departments or agencies)", style="dim")
+                          forecast)
+            reconstructed = reconstructed or s.forecast_reconstructed
+    legend = Text("⇄ cross-sector objective (KR owners in several departments or agencies)"
+                  + ("\n* forecast from progress reconstructed from item dates" if reconstructed else ""), style="dim")
     unused = [Text(f"  {kr_id}: {line}") for kr_id in selected for line in in_status(computed.key_results[kr_id])]
     if unused:
         unused.insert(0, Text("Values typed in the trackers and not used:", style="bold"))
