@@ -99,10 +99,14 @@ class MetricSource(Strict):
     """Where a metric's current value comes from when not typed in manually."""
 
     tracker: str
-    sum_field: str | None = None
-    max_field: str | None = None
-    last_field: str | None = None
-    count: Literal["todo", "in_progress", "done", "cancelled"] | None = None
+    sum_field: str | None = Field(None, description="Sum this number field over the linked items that count.")
+    max_field: str | None = Field(None, description="The largest value of this field over the items that count.")
+    last_field: str | None = Field(None, description="The value of the item that changed last, of those that count.")
+    count: Literal["todo", "in_progress", "done", "cancelled"] | None = Field(
+        None, description="Count the linked items in this status instead of reading a field.")
+    items: Literal["done", "any"] = Field(
+        "done", description="Which linked items a sum_field, max_field or last_field reads: done (default: "
+        "only finished work counts) or any (open items too; cancelled ones never).")
 
     @model_validator(mode="after")
     def _one(self) -> MetricSource:

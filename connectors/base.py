@@ -49,6 +49,9 @@ class PullSpec:
     links only names in this set, so a bucket called "Backlog" is not taken for an unknown KR."""
     locale: str = "en"
     """The configured locale: how numbers people type are read (``mapping.numbers``)."""
+    number_paths: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Number field name → where KRs configure it (``objectives[0].key_results[1].measure.source.sum_field
+    (KR OBJ1-KR2)``): a field the tracker lacks is a problem of those KRs, named by their keys."""
 
 
 @dataclass(frozen=True, slots=True)

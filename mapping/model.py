@@ -141,6 +141,8 @@ class MetricMeasure:
     source: Literal["manual", "sum", "max", "last", "count"] = "manual"
     field: str | None = None
     count_status: StatusCategory | None = None
+    items: Literal["done", "any"] = "done"
+    """Which linked items a field source reads: done ones only, or any not cancelled."""
 
     def __post_init__(self) -> None:
         if self.target == self.baseline:

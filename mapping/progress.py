@@ -91,10 +91,11 @@ def metric_value(measure: MetricMeasure, items: Sequence[WorkItem]) -> tuple[flo
         keys = tuple(item.key for item in items if item.status is wanted)
         return float(len(keys)), keys
     name = measure.field or ""
+    counted = (_DONE,) if measure.items == "done" else (_DONE, _IN_PROGRESS, StatusCategory.TODO)
     found = [
         (item, item.numbers[name])
         for item in items
-        if item.status is not _CANCELLED and name in item.numbers
+        if item.status in counted and name in item.numbers
     ]
     if not found:
         return None, ()
@@ -148,7 +149,8 @@ def kr_progress(kr: KeyResult, items: Sequence[WorkItem], manual: ManualValue | 
             return ProgressResult(0.0, None, prov)
         return _manual_result(measure, manual, "metric manual", ())
     current, keys = metric_value(measure, items)
-    rule = f"metric {measure.source}" + (f" of {measure.field}" if measure.field else "")
+    counted_words = "done items" if measure.items == "done" else "open and done items"
+    rule = f"metric {measure.source}" + (f" of {measure.field} over {counted_words}" if measure.field else "")
     latest = latest_change(items)
     if manual is not None and (current is None or latest is None or manual.at > latest):
         if current is None:

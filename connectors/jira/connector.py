@@ -121,12 +121,12 @@ class JiraConnector:
         mark = Watermark() if full else Watermark.decode(since, log=self.session.log)
         self._remember_site(mark.site)
         reader = ItemReader.build(self.name, self.session.base_url, self.settings, self.catalogue(),
-                                  spec.kr_homes, spec.number_fields, spec.kr_ids, spec.locale)
+                                  spec.kr_homes, spec.number_fields, spec.kr_ids, spec.locale, spec.number_paths)
         zone = self.session.time_zone() if mark.since is not None else "UTC"
         jql = window_jql(self.settings.scope.jql, mark.since, self.settings.overlap, zone,
                          log=self.session.log)
         items, delivered = {}, []
-        problems: list[ItemProblem] = []
+        problems = [ItemProblem(self.name, "number field", text, "configuration") for text in reader.unresolved]
         for page in search_pages(self.session, jql, reader.field_ids()):
             for raw in page:
                 unread: list[str] = []

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from okr_sync.config.errors import SkippableError
+from okr_sync.config.errors import ConfigurationError, SkippableError
 from okr_sync.connectors.jira.fields import FieldCatalogue
 from okr_sync.connectors.jira.settings import JiraTracker
 from okr_sync.connectors.typed import number_or_problem
@@ -62,22 +62,26 @@ class ItemReader:
     flagged_field: str | None = None
     fmt: NumberFormat = DEFAULT_FORMAT
     """How numbers typed in text fields are read (the configured locale)."""
+    unresolved: tuple[str, ...] = ()
+    """One problem per number field a KR measure reads that Jira does not have (those KRs get no values;
+    every other KR and the rest of the pull go on)."""
 
     @classmethod
     def build(cls, tracker: str, base_url: str, settings: JiraTracker, catalogue: FieldCatalogue,
               kr_homes: Mapping[str, HomeItem], number_fields: frozenset[str],
-              known: frozenset[str] = frozenset(), locale: str = "en") -> ItemReader:
+              known: frozenset[str] = frozenset(), locale: str = "en",
+              number_paths: Mapping[str, tuple[str, ...]] | None = None) -> ItemReader:
         """Compile the link rules and resolve every configured field (configuration errors raise here)."""
         rules = [(rule.rule, catalogue.resolve(rule.field, setting=f"link.{index}.field").id if rule.field
                   else getattr(rule, rule.rule)) for index, rule in enumerate(settings.link)]
         points = catalogue.resolve(settings.points_field, setting="points_field").id if settings.points_field \
             else None
-        numbers = {name: catalogue.resolve(name, setting=f"number field {name!r}").id
-                   for name in sorted(number_fields)}
+        numbers, unresolved = _number_fields(catalogue, number_fields, number_paths or {})
         flagged = catalogue.flagged()
         homes = {kr: home for kr, home in kr_homes.items() if home.tracker == tracker}
         return cls(tracker, base_url, settings, catalogue, homes, numbers, LinkRules.compile(rules), known,
-                   homes_by_key(homes), points, flagged.id if flagged else None, number_format(locale))
+                   homes_by_key(homes), points, flagged.id if flagged else None, number_format(locale),
+                   tuple(unresolved))
 
     def field_ids(self) -> list[str]:
         """The ``fields=`` list of a search: only what translation reads."""
@@ -151,6 +155,22 @@ class ItemReader:
             fields={fid: text_values(fields.get(fid)) for fid in self.links.fields()},
             parent=str((fields.get("parent") or {}).get("key") or "") or None, links=links)
         return self.links.kr_ids(facts, known=self.known, homes=self.home_keys)
+
+
+def _number_fields(catalogue: FieldCatalogue, wanted: frozenset[str],
+                   paths: Mapping[str, tuple[str, ...]]) -> tuple[dict[str, str], list[str]]:
+    """Configured name → field id for the number fields Jira has, and a problem for each it lacks, named
+    by the KR keys that read it (``objectives[0].key_results[1].measure.source.sum_field``)."""
+    found: dict[str, str] = {}
+    unresolved: list[str] = []
+    for name in sorted(wanted):
+        try:
+            found[name] = catalogue.resolve(name, setting=f"number field {name!r}").id
+        except ConfigurationError as exc:
+            why = "; ".join(p.message for p in exc.problems)
+            where = " and ".join(paths.get(name, ())) or f"number field '{name}'"
+            unresolved.append(f"{where}: {why}; until it is fixed that KR gets no value from Jira")
+    return found, unresolved
 
 
 def text_values(value: Any) -> list[str]:

@@ -205,7 +205,7 @@ class Engine:
             if outcome.writes and outcome.error is None:
                 absorbed = self._pull(name, full=False, dry_run=False, overlay={}, changed=set(), mark_homes=False)
                 outcome.calls += absorbed.calls
-                outcome.problems.extend(absorbed.problems)
+                outcome.problems.extend(p for p in absorbed.problems if p not in outcome.problems)  # said once
                 if absorbed.error is not None:
                     outcome.problems.append(f"re-reading after writes failed: {absorbed.error}")
 

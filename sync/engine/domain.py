@@ -38,6 +38,9 @@ class Domain:
     """Person id → tracker name → identity there (the people directory)."""
     locale: str = "en"
     """How numbers people type are read (``settings.locale``)."""
+    field_paths: dict[str, str] = field(default_factory=dict)
+    """KR id → where its measure's field is configured (``objectives[0].key_results[1].measure.source.sum_field``),
+    for problems that name the KR's own key."""
 
     def homes(self) -> dict[str, HomeItem]:
         """Subject (KR or objective) id → home item."""
@@ -74,8 +77,12 @@ class Domain:
                   and isinstance(kr.measure, MetricMeasure) and kr.measure.source == "manual"}
         owners = {kr.id: self.identities.get(kr.owner, {}).get(tracker, kr.owner)
                   for kr in self.key_results.values() if kr.owner}
+        paths: dict[str, tuple[str, ...]] = {}
+        for kr in self.key_results.values():
+            if isinstance(kr.measure, MetricMeasure) and kr.measure.field in numbers and kr.id in self.field_paths:
+                paths[kr.measure.field] = (*paths.get(kr.measure.field, ()), f"{self.field_paths[kr.id]} (KR {kr.id})")
         return PullSpec(kr_homes=homes, number_fields=numbers, manual_homes=manual, owners=owners,
-                        kr_ids=frozenset(self.key_results), locale=self.locale)
+                        kr_ids=frozenset(self.key_results), locale=self.locale, number_paths=paths)
 
 
 def home_item(ref: cfg.HomeRef | None, settings: Settings) -> HomeItem | None:
@@ -99,8 +106,8 @@ def _measure(measure: cfg.MetricMeasure | cfg.CompletionMeasure) -> tuple[Measur
     else:
         kind = "sum" if source.sum_field else "max" if source.max_field else "last"
         fld, status = source.sum_field or source.max_field or source.last_field, None
-    return MetricMeasure(measure.baseline, measure.target, measure.stretch, measure.unit, kind, fld, status), \
-        source.tracker
+    return MetricMeasure(measure.baseline, measure.target, measure.stretch, measure.unit, kind, fld, status,
+                         source.items), source.tracker
 
 
 def _department(settings: Settings, person_id: str | None) -> str | None:
@@ -134,4 +141,17 @@ def build_domain(settings: Settings) -> Domain:
             )
             kr_cycle[kr.id] = objective.cycle
     identities = {person.id: dict(person.identities) for person in settings.people}
-    return Domain(cycles, objectives, key_results, kr_cycle, sources, identities, settings.locale)
+    return Domain(cycles, objectives, key_results, kr_cycle, sources, identities, settings.locale,
+                  field_paths(settings))
+
+
+def field_paths(settings: Settings) -> dict[str, str]:
+    """KR id → the configuration path of the number field its measure reads, when it reads one."""
+    found = {}
+    for o_index, objective in enumerate(settings.objectives):
+        for k_index, kr in enumerate(objective.key_results):
+            source = getattr(kr.measure, "source", None)
+            key = next((k for k in ("sum_field", "max_field", "last_field") if getattr(source, k, None)), None)
+            if key is not None:
+                found[kr.id] = f"objectives[{o_index}].key_results[{k_index}].measure.source.{key}"
+    return found

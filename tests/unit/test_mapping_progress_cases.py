@@ -59,20 +59,24 @@ METRIC = [
     ("increasing-stretch-between", M(0, 100, stretch=130), [], ManualValue(115, "x", T1), 1.15, 115),
     ("below-baseline-clamped", M(40, 52), [], ManualValue(30, "x", T1), 0.0, 30),
     ("decreasing-worse-than-baseline", M(180, 90), [], ManualValue(200, "x", T1), 0.0, 200),
-    ("sum-skips-cancelled", M(0, 60, source="sum", field="n"),
+    ("sum-skips-cancelled", M(0, 60, source="sum", field="n", items="any"),
      [item("A", numbers={"n": 10}), _done("B", numbers={"n": 20}), item("C", CANCELLED, numbers={"n": 100})],
      None, 0.5, 30),
-    ("max", M(0, 12, source="max", field="n"),
+    ("max", M(0, 12, source="max", field="n", items="any"),
      [item("A", numbers={"n": 3}), item("B", numbers={"n": 9}), item("C", numbers={"n": 4})], None, 0.75, 9),
-    ("last-by-time", M(0, 10, source="last", field="n"),
+    ("last-by-time", M(0, 10, source="last", field="n", items="any"),
      [item("A", numbers={"n": 5}, updated=T1), item("B", numbers={"n": 8}, updated=T3),
       item("C", numbers={"n": 20}, updated=T2), item("D", numbers={"n": 99})], None, 0.8, 8),
     ("count-done", M(0, 12, source="count"),
      [_done("A"), _done("B"), _done("C"), item("D"), item("E", CANCELLED)], None, 0.25, 3),
     ("count-in-progress", M(0, 4, source="count", count_status=DOING),
      [item("A", DOING), _done("B"), item("C", DOING)], None, 0.5, 2),
-    ("decreasing-sum", M(100, 0, source="sum", field="n"),
+    ("decreasing-sum", M(100, 0, source="sum", field="n", items="any"),
      [item("A", numbers={"n": 30}), item("B", numbers={"n": 45})], None, 0.25, 75),
+    ("sum-reads-done-items-by-default", M(0, 60, source="sum", field="n"),
+     [item("A", numbers={"n": 10}), item("B", DOING, numbers={"n": 40}), _done("C", numbers={"n": 30})], None, 0.5, 30),
+    ("max-reads-done-items-by-default", M(0, 12, source="max", field="n"),
+     [item("A", DOING, numbers={"n": 11}), _done("B", numbers={"n": 6})], None, 0.5, 6),
 ]
 
 
@@ -98,7 +102,7 @@ def test_manual_newer_than_linked_change_wins():
 
 
 def test_manual_older_than_linked_change_is_superseded_not_silently_dropped():
-    measure = M(0, 60, source="sum", field="n")
+    measure = M(0, 60, source="sum", field="n", items="any")
     items = [item("A", numbers={"n": 30}, updated=T1), _done("B", numbers={"n": 6}, completed=T3)]
     manual = ManualValue(45, "ana.costa", T2)
     result = kr_progress(kr(measure), items, manual)
@@ -151,7 +155,7 @@ def test_completion_measure_rejects_credit_outside_unit_interval():
 
 
 def test_manual_preferred_when_linked_items_carry_no_time_and_says_why():
-    measure = M(0, 10, source="sum", field="n")
+    measure = M(0, 10, source="sum", field="n", items="any")
     result = kr_progress(kr(measure), [item("A", numbers={"n": 2})], ManualValue(5, "bo", T1))
     assert (result.progress, result.current) == (0.5, 5)
     assert result.provenance.notes == ("linked items carry no change time: manual value preferred over computed 2",)
