@@ -53,10 +53,15 @@ def plan_week(
             {"rule": f.rule, "severity": str(f.severity), "reason": f.reason, "action": f.action,
              "facts": list(f.facts)} for f in findings.get(p.owner, [])]} for p in plans]})
         return
+    import shutil
+
+    from okr_sync.cli.views import wrap_text
+
+    width = shutil.get_terminal_size().columns  # wrapped with hanging indents, words never broken
     for plan in plans:
-        typer.echo(_plan_text(plan))
+        typer.echo(wrap_text(_plan_text(plan), width))
         for finding in findings.get(plan.owner, []):
-            typer.echo(f"  ! {finding.rule}: {finding.reason}\n    → {finding.action}")
+            typer.echo(wrap_text(f"  ! {finding.rule}: {finding.reason}\n    → {finding.action}", width))
 
 
 def _plan_json(plan: Any) -> dict[str, Any]:
