@@ -12,6 +12,7 @@ from okr_sync.engine.compute import Computed
 from okr_sync.engine.domain import Domain
 from okr_sync.engine.ignored import in_status
 from okr_sync.engine.report import CycleReport
+from okr_sync.engine.unknown import by_tracker as unknown_ids
 from okr_sync.mapping import KrStatus, ObjectiveStatus
 from okr_sync.reports.statuses import STATUS_WORDS as STATUS_WORD_MAP
 from okr_sync.reports.statuses import look
@@ -187,6 +188,9 @@ def status_table(domain: Domain, computed: Computed, *, objective: str | None = 
     unused = [Text(f"  {kr_id}: {line}") for kr_id in selected for line in in_status(computed.key_results[kr_id])]
     if unused:
         unused.insert(0, Text("Values typed in the trackers and not used:", style="bold"))
+    strays = [Text(f"  {tracker}: {line}") for tracker, lines in unknown_ids(computed).items() for line in lines]
+    if strays and objective is None and owner is None:
+        unused += [Text("Work items naming KRs that are not configured:", style="bold"), *strays]
     return Group(table, legend, *_advice_once(domain, computed, selected), *unused)
 
 

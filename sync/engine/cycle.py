@@ -30,7 +30,7 @@ from okr_sync.config.models import Settings
 from okr_sync.connectors.base import Connector, DesiredHome, HomeState, Write
 from okr_sync.connectors.capabilities import Mentions
 from okr_sync.connectors.redact import redact
-from okr_sync.engine import ignored, inputs
+from okr_sync.engine import ignored, inputs, unknown
 from okr_sync.engine.acks import acknowledged_fingerprints, learn, without_acknowledged
 from okr_sync.engine.clock import system_clock
 from okr_sync.engine.compute import Computed, compute_from_store
@@ -137,6 +137,9 @@ class Engine:
         computed = self._acknowledge(self._compute(now, overlay, manual), states, dry_run=dry_run)
         report.computed = computed
         self._report_ignored(report)
+        for name, lines in unknown.by_tracker(computed).items():
+            if name in report.trackers:
+                report.trackers[name].problems.extend(lines)
         desired = self._desired(homes, computed, checkin_week, checkin_krs, now, overlay)
         stale = {d.home for d in desired if self._written(d.home).get(DESIRED) != fingerprint(d)}
         states.update(self._read_homes(stale - set(states), report))
