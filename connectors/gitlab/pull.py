@@ -27,7 +27,6 @@ not paginated); a linked issue whose link was created after the watermark counts
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +34,7 @@ from typing import Any
 from urllib.parse import quote
 
 from okr_sync.config.errors import AuthError, DeferredError, SyncError
+from okr_sync.connectors import watermark
 from okr_sync.connectors.base import ItemProblem, PullSpec
 from okr_sync.connectors.gitlab.items import IssueTranslator, issue_key, parse_time, split_key
 from okr_sync.connectors.gitlab.transport import GitLabTransport
@@ -56,10 +56,10 @@ class ScopeMark:
 
 def load_watermark(text: str | None) -> dict[str, ScopeMark]:
     """Scope → mark from a watermark string (an unreadable one starts every scope afresh)."""
-    if not text:
+    data = watermark.decode(text)
+    if data is None:
         return {}
     try:
-        data = json.loads(text)
         return {name: ScopeMark(m.get("after"), dict(m.get("seen") or {})) for name, m in data["scopes"].items()}
     except (ValueError, KeyError, TypeError, AttributeError):
         return {}
@@ -67,8 +67,7 @@ def load_watermark(text: str | None) -> dict[str, ScopeMark]:
 
 def dump_watermark(marks: Mapping[str, ScopeMark]) -> str:
     """The opaque watermark string."""
-    scopes = {name: {"after": m.after, "seen": dict(sorted(m.seen.items()))} for name, m in sorted(marks.items())}
-    return json.dumps({"v": 1, "scopes": scopes}, separators=(",", ":"))
+    return watermark.encode({"scopes": {name: {"after": m.after, "seen": m.seen} for name, m in marks.items()}})
 
 
 def scope_paths(projects: Iterable[str | int], groups: Iterable[str | int]) -> list[tuple[str, str]]:

@@ -16,7 +16,6 @@ edit issues.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from okr_sync.connectors import watermark
 from okr_sync.connectors.jira.session import LOG, JiraSession
 from okr_sync.connectors.logs import TrackerLog
 
@@ -50,8 +50,10 @@ class Watermark:
         """Read a watermark; an unreadable one means a full pull (logged to ``log``, the tracker's)."""
         if not text:
             return cls()
+        data = watermark.decode(text)
         try:
-            data = json.loads(text)
+            if data is None:
+                raise ValueError("not a watermark")
             since = datetime.fromisoformat(data["since"]).astimezone(UTC)
             site = data.get("site") if isinstance(data.get("site"), dict) else None
             return cls(since, {str(k): str(v) for k, v in (data.get("seen") or {}).items()}, site)
@@ -63,10 +65,10 @@ class Watermark:
         """The opaque string the engine stores (None before anything was seen)."""
         if self.since is None:
             return None
-        data: dict[str, Any] = {"v": 1, "since": _iso(self.since), "seen": dict(sorted(self.seen.items()))}
+        data: dict[str, Any] = {"since": _iso(self.since), "seen": self.seen}
         if self.site:
             data["site"] = self.site
-        return json.dumps(data, separators=(",", ":"))
+        return watermark.encode(data)
 
     def is_new(self, key: str, updated: datetime | None) -> bool:
         """Whether this version of the item was not delivered yet."""

@@ -12,18 +12,17 @@ is new or different changed; tasks missing from the list are gone (reported by a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from okr_sync.config.errors import ConfigurationError
 from okr_sync.config.trackers import LinkRule
+from okr_sync.connectors import watermark
 from okr_sync.mapping import StatusCategory, WorkItem, iso_week
 from okr_sync.mapping.links import LinkFacts, LinkRules
 
 SUPPORTED = frozenset({"bucket", "category", "title_prefix"})
-WATERMARK_VERSION = 1
 Etags = dict[str, dict[str, str]]
 """plan id → task id → ETag."""
 
@@ -96,13 +95,8 @@ def work_item(task: TaskFacts, *, tracker: str, kr_ids: tuple[str, ...], blocked
 
 def read_watermark(since: str | None) -> Etags:
     """ETags from a watermark; an unreadable or foreign one means "no knowledge" (a full read)."""
-    if not since:
-        return {}
-    try:
-        data = json.loads(since)
-    except ValueError:
-        return {}
-    if not isinstance(data, dict) or data.get("v") != WATERMARK_VERSION or not isinstance(data.get("plans"), dict):
+    data = watermark.decode(since)
+    if data is None or not isinstance(data.get("plans"), dict):
         return {}
     return {str(plan): {str(t): str(e) for t, e in tasks.items()}
             for plan, tasks in data["plans"].items() if isinstance(tasks, dict)}
@@ -110,4 +104,4 @@ def read_watermark(since: str | None) -> Etags:
 
 def write_watermark(etags: Etags) -> str:
     """The compact, stable JSON watermark for these ETags."""
-    return json.dumps({"v": WATERMARK_VERSION, "plans": etags}, sort_keys=True, separators=(",", ":"))
+    return watermark.encode({"plans": etags})
