@@ -78,8 +78,8 @@ def test_jira_sum_reads_done_items_and_a_mistyped_field_stops_only_its_kr(
         assert report.trackers["t"].items == 6 and report.writes > 0, "the other KRs still pull and write"
         assert report.problems == [
             "t: objectives[0].key_results[2].measure.source.sum_field (KR OBJ1-KR3): no Jira field named "
-            "'Recoverd'; did you mean 'Recovered', 'Resolved', 'Reporter'? (name a field by its exact name or its id such as "
-            "customfield_10010); until it is fixed that KR gets no value from Jira"]
+            "'Recoverd'; did you mean 'Recovered', 'Resolved', 'Reporter'? (name a field by its exact name or its id "
+            "such as customfield_10010); until it is fixed that KR gets no value from Jira"]
         assert site.raw(homes[0])["fields"][site.field_id("OKR Progress")] == 12.5
     finally:
         site.close()
