@@ -188,7 +188,11 @@ def _items(entry: KrEntry) -> str:
 
 def _kr_card(entry: KrEntry) -> str:
     k, s = entry.kr, entry.status
-    confidence = "" if k.confidence is None else f"<dt>confidence</dt><dd>{k.confidence}/10</dd>"
+    confidence = "" if entry.confidence is None else f"<dt>owner's confidence</dt><dd>{entry.confidence}/10</dd>"
+    if entry.note:
+        confidence += f"<dt>owner's note</dt><dd>{_e(entry.note)}</dd>"
+    if entry.burnup.now >= entry.burnup.end:  # the score band is the end-of-cycle grade, shown only then
+        confidence += f"<dt>grade</dt><dd>{_e(s.band.value)} ({pct(s.progress)}; 70 % is success)</dd>"
     return (f'<article class="kr" id="kr-{_e(k.id)}"><h3>{_a(k.title, entry.home_url)}</h3>'
             f'<div>{badge(s.status.value)} <span class="muted small">{_e(k.id)} · {_e(entry.owner_name)} · '
             f"{_e(entry.agency)}</span></div>{_bar(s.progress, s.status.value, f'Progress of {k.id}')}"

@@ -87,6 +87,7 @@ def report_json(report: Report) -> dict[str, Any]:
                 "forecast": None if e.status.forecast is None else round(e.status.forecast, 4),
                 "current": e.status.current, "unit": e.status.unit, "burnup": _burnup_json(e.burnup),
                 "items": [{"key": i.key, "title": i.title, "status": i.status.value, "url": i.url} for i in e.items],
+                "confidence": e.confidence, "note": e.note,
                 "findings": [_finding_json(f) for f in e.status.findings],
             } for e in o.key_results],
         } for o in report.objectives],

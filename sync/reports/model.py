@@ -65,6 +65,10 @@ class KrEntry:
     home_url: str | None = None
     items: tuple[WorkItem, ...] = ()
     objective_id: str = ""
+    confidence: int | None = None
+    """The owner's confidence (0–10): what they last said in the tracker, else the configured value."""
+    note: str | None = None
+    """The owner's one-line note or request for help, when they wrote one."""
 
     @property
     def agency(self) -> str:
@@ -185,12 +189,15 @@ def _weeks(domain: Any, now: datetime) -> list[str]:
     return weeks
 
 
-def build_report(domain: Any, store: Any, computed: Any, now: datetime, *, settings: Any = None) -> Report:
+def build_report(domain: Any, store: Any, computed: Any, now: datetime, *, settings: Any = None,
+                 voices: Mapping[str, tuple[int | None, str | None]] | None = None) -> Report:
     """The report's content from the configuration's domain, the state store and computed statuses.
 
     ``settings`` (the loaded configuration) gives people's names and the trackers' addresses for links;
-    without it people show by id and homes without links.
+    without it people show by id and homes without links. ``voices`` (KR id → the owner's confidence and
+    note, as read from the trackers) overrides the configured confidence.
     """
+    voices = voices or {}
     person = getattr(settings, "person", lambda _id: None)
     trackers = getattr(settings, "trackers", {}) or {}
 
@@ -209,7 +216,8 @@ def build_report(domain: Any, store: Any, computed: Any, now: datetime, *, setti
                             store.progress_history(kr.id), now)
         entries[kr.id] = KrEntry(kr, status, burnup, name(kr.owner), home_url(trackers, kr.home),
                                  tuple(sorted(items[kr.id], key=lambda i: (i.status.value != "done", i.key))),
-                                 kr.objective_ids[0] if kr.objective_ids else "")
+                                 kr.objective_ids[0] if kr.objective_ids else "",
+                                 *voices.get(kr.id, (kr.confidence, None)))
     objectives = []
     for objective in domain.objectives.values():
         status = computed.objectives[objective.id]

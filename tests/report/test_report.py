@@ -151,6 +151,7 @@ def fake_environment(tmp: Path) -> dict[str, str]:
     cert = tmp / "ca.pem"
     cert.write_text("unused\n", encoding="utf-8")
     return {"SANDBOX_JIRA_URL": "http://127.0.0.1:9/jira", "SANDBOX_JIRA_TOKEN": "x",
+            "SANDBOX_JIRA_EMAIL": "x@example.gov",
             "SANDBOX_GITLAB_URL": "http://127.0.0.1:9/gitlab", "SANDBOX_GITLAB_TOKEN": "x",
             "SANDBOX_GRAPH_URL": "https://127.0.0.1:9/graph/v1.0", "SANDBOX_AUTHORITY": "https://127.0.0.1:9/login",
             "SANDBOX_CA_CERT": str(cert), "SANDBOX_PLANNER_SECRET": "x", "SANDBOX_PLAN_ID": "plan"}
@@ -177,3 +178,18 @@ def test_cli_report_writes_each_format(demo: DemoRun, tmp_path: Path, fmt: str) 
 def test_cli_report_rejects_unknown_format() -> None:
     result = CliRunner().invoke(app, ["report", "--format", "pdf"])
     assert result.exit_code == 2 and "is not one of html, md, json" in result.stderr
+
+
+def test_the_owners_confidence_and_note_show_on_the_kr_card(demo: DemoRun) -> None:
+    store = StateStore.open(f"sqlite:///{demo.state_path}")
+    try:
+        report = build_report(demo.domain, store, demo.computed, demo_story.AS_OF, settings=demo.settings,
+                              voices={"OBJ1-KR3": (6, "waiting for the court's data")})
+    finally:
+        store.close()
+    card = render_html(report).split('id="kr-OBJ1-KR3"')[1].split("</article>")[0]
+    assert "<dt>owner&#x27;s confidence</dt><dd>6/10</dd>" in card
+    assert "waiting for the court&#x27;s data" in card
+    kr3 = next(k for k in report_json(report)["objectives"][0]["key_results"] if k["id"] == "OBJ1-KR3")
+    assert (kr3["confidence"], kr3["note"]) == (6, "waiting for the court's data")
+    assert "grade" not in card  # the score band is the end-of-cycle grade; the cycle is running
