@@ -188,7 +188,7 @@ def test_the_owners_confidence_and_note_show_on_the_kr_card(demo: DemoRun) -> No
     finally:
         store.close()
     card = render_html(report).split('id="kr-OBJ1-KR3"')[1].split("</article>")[0]
-    assert "<dt>owner&#x27;s confidence</dt><dd>6/10</dd>" in card
+    assert "<dt>owner's confidence</dt><dd>6/10</dd>" in card
     assert "waiting for the court&#x27;s data" in card
     kr3 = next(k for k in report_json(report)["objectives"][0]["key_results"] if k["id"] == "OBJ1-KR3")
     assert (kr3["confidence"], kr3["note"]) == (6, "waiting for the court's data")
