@@ -15,8 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, Engine, delete, select
 
 from okr_sync.mapping import ManualValue, ProgressPoint, WorkItem
 from okr_sync.store import database as store_engine
@@ -26,7 +25,6 @@ from okr_sync.store.schema import (
     acknowledgements,
     configuration,
     cycle_outcomes,
-    etags,
     manual_values,
     pending_homes,
     progress_points,
@@ -108,15 +106,6 @@ class StateStore(BulkReads):
                 conn.execution_options(isolation_level="REPEATABLE READ")
             yield conn
 
-    def ping(self) -> bool:
-        """True when the database answers (for ``/readyz``); never raises."""
-        try:
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql("SELECT 1")
-        except SQLAlchemyError:
-            return False
-        return True
-
     # -- work items and watermarks -------------------------------------------------------------------
 
     def commit_pull(self, tracker: str, items: Sequence[WorkItem], watermark: str | None, *,
@@ -170,11 +159,6 @@ class StateStore(BulkReads):
         """The watermark committed with ``tracker``'s last pull (None before the first)."""
         with self._read() as conn:
             return conn.scalar(select(watermarks.c.value).where(watermarks.c.tracker == tracker))
-
-    def forget_watermark(self, tracker: str) -> None:
-        """Drop ``tracker``'s watermark so that its next pull starts from the beginning."""
-        with self._write() as conn:
-            conn.execute(delete(watermarks).where(watermarks.c.tracker == tracker))
 
     def items(self, *, tracker: str | None = None) -> list[WorkItem]:
         """Stored work items (all trackers, or one), ordered by tracker then key."""
@@ -253,14 +237,7 @@ class StateStore(BulkReads):
         with self._read() as conn:
             return conn.scalar(query)
 
-    def latest_status(self, subject_id: str) -> str | None:
-        """Status recorded with the subject's newest progress point."""
-        query = (select(progress_points.c.status).where(progress_points.c.subject_id == subject_id)
-                 .order_by(progress_points.c.at.desc()).limit(1))
-        with self._read() as conn:
-            return conn.scalar(query)
-
-    # -- write markers and ETags -----------------------------------------------------------------------
+    # -- write markers ---------------------------------------------------------------------------------------
 
     def written(self, tracker: str, key: str) -> dict[str, str]:
         """What okr-sync last wrote on a home item: target (field, block, label...) -> fingerprint."""
@@ -284,20 +261,6 @@ class StateStore(BulkReads):
         with self._write() as conn:
             conn.execute(delete(written_markers).where(*condition))
 
-    def etag(self, tracker: str, key: str) -> str | None:
-        """The last ETag seen for an item (Planner's If-Match), or None."""
-        query = select(etags.c.etag).where(etags.c.tracker == tracker, etags.c.key == key)
-        with self._read() as conn:
-            return conn.scalar(query)
-
-    def record_etag(self, tracker: str, key: str, etag: str | None) -> None:
-        """Remember (or, with None, forget) an item's ETag."""
-        with self._write() as conn:
-            if etag is None:
-                conn.execute(delete(etags).where(etags.c.tracker == tracker, etags.c.key == key))
-            else:
-                upsert(conn, etags, [{"tracker": tracker, "key": key, "etag": etag}], ("tracker", "key"))
-
     # -- cycle outcomes --------------------------------------------------------------------------------
 
     def record_outcome(self, tracker: str, started: datetime, finished: datetime, ok: bool,
@@ -314,16 +277,6 @@ class StateStore(BulkReads):
             if cutoff is not None:
                 conn.execute(delete(cycle_outcomes).where(cycle_outcomes.c.tracker == tracker,
                                                           cycle_outcomes.c.id <= cutoff))
-
-    def last_outcomes(self) -> dict[str, dict[str, Any]]:
-        """Per tracker, its newest outcome: started, finished, ok, calls, writes, problems."""
-        newest = (select(func.max(cycle_outcomes.c.id)).group_by(cycle_outcomes.c.tracker)).scalar_subquery()
-        query = select(cycle_outcomes).where(cycle_outcomes.c.id.in_(newest))
-        with self._read() as conn:
-            return {row["tracker"]: {"started": row["started"], "finished": row["finished"],
-                                     "ok": bool(row["ok"]), "calls": row["calls"], "writes": row["writes"],
-                                     "problems": json.loads(row["problems"])}
-                    for row in conn.execute(query).mappings()}
 
     # -- configuration ---------------------------------------------------------------------------------
 

@@ -101,8 +101,6 @@ def test_watermark_advances_only_with_a_commit(store: StateStore) -> None:
     store.commit_pull("jira", [], None)  # no watermark given: kept
     assert store.watermark("jira") == "2026-01-05T09:00:00Z"
     assert store.watermark("gitlab") is None
-    store.forget_watermark("jira")
-    assert store.watermark("jira") is None
 
 
 @pytest.fixture
