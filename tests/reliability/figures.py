@@ -144,10 +144,15 @@ def render(data: dict[str, Any]) -> str:
             f"| of which after the process had reached the tracker (mid-cycle) | {_n(kills, 'mid_cycle')} |",
             f"| kills survived (same end state, no duplicates, store readable) | {_n(kills, 'survived')} |",
             f"| scenarios (store × tracker) | {kills.get('scenarios', '-')} |",
+            f"| home items edited by people between cycles (issue 26) | {_n(kills, 'home_edits')} |",
+            f"| home edits by kind (own = okr-sync's field overwritten, status = its status removed, manual = "
+            f"the owner's new value) | {_kinds(kills, 'home_edit:')} |",
             f"| duplicates found | {_n(kills, 'duplicates')} |",
-            f"| lost writes | {_n(kills, 'lost_writes')} |",
+            f"| lost writes (home edits included) | {_n(kills, 'lost_writes')} |",
             "",
         ]
+        if kills.get("parameters"):
+            lines += [f"Run parameters: {kills['parameters']}.", ""]
     lines += ["Kill-at-every-write-step scenarios (before and after the write landed) live in",
               "`tests/sync/test_crash_safety.py` (another suite); they assert the same end state but record",
               "no figures here.", ""]

@@ -95,7 +95,11 @@ def finish(process: subprocess.Popen[str], timeout: float = 300) -> dict[str, An
     """Wait for a cycle process; its JSON report (exit code 0 or 1 required)."""
     out, err = process.communicate(timeout=timeout)
     assert process.returncode in (0, 1), f"{process.args} exited {process.returncode}:\n{err[-3000:]}"
-    report: dict[str, Any] = json.loads(out)
+    try:
+        report: dict[str, Any] = json.loads(out)
+    except json.JSONDecodeError:
+        raise AssertionError(f"{process.args} exited {process.returncode} without a JSON report:\n"
+                             f"{out[-1000:]}\n{err[-3000:]}") from None
     return report
 
 
