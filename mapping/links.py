@@ -26,7 +26,7 @@ The one semantics, the same for Jira, GitLab and Planner:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 PLACEHOLDER = "{kr}"
@@ -86,16 +86,17 @@ class LinkRules:
     rules: tuple[_Rule, ...] = ()
 
     @classmethod
-    def compile(cls, rules: Iterable[tuple[str, object]]) -> LinkRules:
+    def compile(cls, rules: Iterable[tuple[str, object]], *, supported: Collection[str] = KINDS) -> LinkRules:
         """Compile ``(kind, value)`` pairs, e.g. ``("label", "kr:{kr}")``, ``("children_of_home", True)``.
 
-        ``ValueError`` names the rule and how to fix it (an unknown kind, a pattern without ``{kr}``).
+        ``supported``: the kinds the tracker's connector declares. ``ValueError`` names the rule and how to
+        fix it (a kind the tracker does not support, a pattern without ``{kr}``).
         """
         compiled: list[_Rule] = []
         for index, (kind, value) in enumerate(rules):
-            if kind not in KINDS:
-                raise ValueError(f"link rule {index}: {kind!r} is not a link rule; use one of "
-                                 f"{', '.join(sorted(KINDS))}")
+            if kind not in KINDS or kind not in supported:
+                raise ValueError(f"link rule {index}: {kind!r} is not a link rule this tracker supports; use "
+                                 f"one of {', '.join(sorted(KINDS & set(supported)))}")
             if kind in PATTERN_KINDS:
                 text = str(value)
                 try:

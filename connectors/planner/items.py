@@ -50,12 +50,8 @@ class LinkMatcher:
     """The configured link rules of a Planner tracker, compiled once (:class:`mapping.links.LinkRules`)."""
 
     def __init__(self, rules: Sequence[LinkRule], *, tracker: str) -> None:
-        for rule in rules:
-            if rule.rule not in SUPPORTED:
-                raise ConfigurationError(f"link rule '{rule.rule}' is not supported by Planner; use "
-                                         f"{', '.join(sorted(SUPPORTED))}", tracker=tracker)
         try:
-            self.rules = LinkRules.compile((rule.rule, rule.pattern) for rule in rules)
+            self.rules = LinkRules.compile(((rule.rule, rule.pattern) for rule in rules), supported=SUPPORTED)
         except ValueError as exc:
             raise ConfigurationError(str(exc), tracker=tracker) from None
         self.bucket = "bucket" in self.rules.kinds()

@@ -53,8 +53,14 @@ def test_title_prefixes(pattern: str, title: str, expected: tuple[str, ...]) -> 
 @pytest.mark.parametrize(("rule", "message"), [
     (("label", "kr:"), r"link rule 0 \(label\): link pattern 'kr:' must contain \{kr\} exactly once"),
     (("title_prefix", "{kr}{kr}"), "exactly once"),
-    (("component", "x"), "'component' is not a link rule; use one of bucket, category"),
+    (("component", "x"), "'component' is not a link rule this tracker supports; use one of bucket, category"),
 ])
 def test_bad_rules_say_how_to_fix_them(rule: tuple[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         LinkRules.compile([rule])
+
+
+def test_a_kind_the_tracker_does_not_declare_is_refused() -> None:
+    with pytest.raises(ValueError, match="'label' is not a link rule this tracker supports; use one of bucket, "
+                                         "category, title_prefix"):
+        LinkRules.compile([("label", "kr:{kr}")], supported={"bucket", "category", "title_prefix"})
