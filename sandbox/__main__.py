@@ -1,4 +1,4 @@
-"""``python -m sandbox``: run the tracker sandbox in the foreground (same options as ``okr-sync sandbox``)."""
+"""``python -m okr_sync.sandbox``: run the tracker sandbox in the foreground (same options as ``okr-sync sandbox``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run :func:`sandbox.server.serve`; return the exit code."""
     parser = argparse.ArgumentParser(
-        prog="python -m sandbox",
+        prog="python -m okr_sync.sandbox",
         description="Serve emulated Jira, GitLab and Microsoft Graph (Planner) for okr-sync.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
