@@ -235,6 +235,10 @@ def error_body(tracker: str, kind: str, request_id: str, date: str) -> dict[str,
             "412": "The request's precondition failed.",
         }
         return {"errorMessages": [messages.get(kind, f"{reason} (injected by the sandbox)")], "errors": {}}
+    if tracker == "azure_devops":  # VssServiceException shape (sandbox/ado.py)
+        return {"$id": "1", "innerException": None, "typeKey": "VssServiceException", "errorCode": 0,
+                "message": "TF400733: The request has been throttled." if kind == "429" else
+                f"{kind} {reason} (injected by the sandbox)"}
     if tracker == "gitlab":
         if kind == "429":
             return {"message": "Retry later"}

@@ -45,6 +45,7 @@ EMULATORS: dict[str, tuple[str, str, str]] = {
     "jira": ("okr_sync.sandbox.jira", "JiraEmulator", "/jira"),
     "gitlab": ("okr_sync.sandbox.gitlab", "GitLabEmulator", "/gitlab"),
     "planner": ("okr_sync.sandbox.graph", "GraphEmulator", "/graph/v1.0"),
+    "azure_devops": ("okr_sync.sandbox.ado", "AdoEmulator", "/ado"),
 }
 JIRA_USER = "okr-bot"
 JIRA_TOKEN = "sandbox-jira-token"
@@ -152,7 +153,7 @@ class TrackerGate:
 
 def _not_found(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
     body = json.dumps({"error": f"no sandbox service at {environ.get('PATH_INFO', '/')}; mounts are "
-                                "/jira, /gitlab, /graph/v1.0 and /_sandbox"}).encode()
+                                "/jira, /gitlab, /graph/v1.0, /ado and /_sandbox"}).encode()
     start_response("404 Not Found", [("Content-Type", "application/json; charset=utf-8"),
                                      ("Content-Length", str(len(body)))])
     return [body]
@@ -372,9 +373,19 @@ class Sandbox:
             "planner": {"graph_url": base + mounts["planner"], "authority": f"https://{host}:{identity_port}",
                         "tenant_id": TENANT_ID, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
                         "ca_cert": ca_path, "plan_id": self._plan_id()},
+            "azure_devops": self._ado_info(base + mounts["azure_devops"]),
             "control": base + "/_sandbox",
             "fixture": self.fixture_name,
         }
+
+    def _ado_info(self, mount_url: str) -> dict[str, Any]:
+        """The Azure DevOps organisation URL, its PAT and first project."""
+        ado = self.emulators["azure_devops"]
+        state = getattr(ado, "state", None)
+        organization = getattr(state, "organization", "okr")
+        projects = list(getattr(state, "projects", {}) or ["Portal"])
+        return {"url": f"{mount_url}/{organization}", "pat": getattr(ado, "pat", "sandbox-ado-pat"),
+                "project": projects[0]}
 
     def _gitlab_names(self) -> dict[str, Any]:
         """The fixture's main GitLab group and project: from ``meta``, else its first ones, else okr."""
@@ -435,6 +446,8 @@ def describe(info: Mapping[str, Any]) -> str:
         f"  Jira ({jira['deployment']}):".ljust(20) + f"{jira['url']}   user {jira['user']}  token {jira['token']}",
         "  GitLab:".ljust(20) + f"{gitlab['url']}   token {gitlab['token']}",
         "  Graph (Planner):".ljust(20) + f"{planner['graph_url']}   plan {planner.get('plan_id')}",
+        *([("  Azure DevOps:".ljust(20) + f"{info['azure_devops']['url']}   PAT {info['azure_devops']['pat']}")]
+          if "azure_devops" in info else []),
         "  Identity (TLS):".ljust(20) + f"{planner['authority']}   tenant {planner['tenant_id']}",
         " " * 20 + f"client {planner['client_id']}  secret {planner['client_secret']}",
         "  CA certificate:".ljust(20) + f"{planner['ca_cert']}",

@@ -27,7 +27,7 @@ def test_every_registered_connector_declares_what_it_must(kind: str) -> None:
 class TestBuiltInConnectors(ConnectorContract):
     """Every contract test, once per built-in kind."""
 
-    @pytest.fixture(params=[kind for kind in KINDS if kind in {"jira", "gitlab", "planner"}])
+    @pytest.fixture(params=[kind for kind in KINDS if kind in {"jira", "gitlab", "planner", "azure_devops"}])
     def harness(self, request: pytest.FixtureRequest, make_sandbox: Callable[..., Any],
                 control_of: Callable[..., Any]) -> Any:
         module = importlib.import_module(f"tests.contract.harness_{request.param}")

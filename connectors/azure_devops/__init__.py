@@ -1,0 +1,1 @@
+"""Azure DevOps Boards as an okr-sync tracker kind (``azure_devops``)."""
