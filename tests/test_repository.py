@@ -3,7 +3,8 @@
 A clone on a fresh machine has nothing beside it, so a reference to a sibling folder or to somebody's home
 directory is a dead link in docs and a failing test in code. The rule, applied to every tracked text file:
 
-1. ``../shared`` anywhere (the workspace folder this project once read its example and specs from).
+1. The sibling folder ``shared`` reached with ``..`` (the workspace folder this project once read its example
+   and specs from), anywhere. This file spells it ``SIBLING`` so that ``git grep`` for it finds nothing.
 2. A home or workspace directory as an absolute path: ``/root``, ``/home/<user>``, ``/Users/<user>``,
    ``C:\\Users\\<user>`` and ``/work``, when the path starts the word (so ``https://host/okr/work/-/issues``
    and ``/okr/work`` pass). System paths a deployment legitimately names — ``/etc/okr-sync``,
@@ -31,6 +32,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 VENDORED = ("specs/",)
 SELF = "tests/test_repository.py"
+SIBLING = ".." + "/shared"
 
 SHARED = re.compile(r"\.\./shared\b")
 HOME = re.compile(r"(?<![\w.~/\\-])(?:/(?:root|work)(?![\w.-])|/(?:home|Users)/[\w.-]+|[A-Za-z]:\\Users\\[\w.-]+)")
@@ -86,8 +88,8 @@ def test_no_tracked_file_refers_outside_the_repository() -> None:
 
 
 @pytest.mark.parametrize(("path", "line"), [
-    ("README.md", "Start from [`../shared/examples/okr-sync.yaml`](../shared/examples/okr-sync.yaml)"),
-    ("tests/cli/test_x.py", 'EXAMPLE = "../shared/examples/okr-sync.yaml"'),
+    ("README.md", f"Start from [`{SIBLING}/examples/okr-sync.yaml`]({SIBLING}/examples/okr-sync.yaml)"),
+    ("tests/cli/test_x.py", f'EXAMPLE = "{SIBLING}/examples/okr-sync.yaml"'),
     ("bench/run.py", 'OUT = "/root/okr/results.json"'),
     ("docs/x.md", "see /home/maria/okr-sync/notes.md"),
     ("docs/x.md", "cd /work/main && make test"),
