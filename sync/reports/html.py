@@ -124,12 +124,13 @@ ORDERS: dict[str, tuple[str, Callable[[KrEntry], Any], Callable[[KrEntry], str] 
 
 def _kr_row(e: KrEntry) -> str:
     s = e.status
-    return (f"<tr><td>{badge(s.status.value)}</td><td>{_a(e.kr.title, e.home_url)} "
-            f'<span class="muted small">{_e(e.kr.id)}</span></td><td>{_e(e.owner_name)}</td>'
-            f'<td class="wide">{_e(e.agency)}</td><td>{_bar(s.progress, s.status.value, f"Progress of {e.kr.id}")}'
-            f'<span class="small">{_e(units_line(e))}</span></td><td class="num wide">{pct(s.expected)}</td>'
-            f'<td class="num">{pct(s.forecast)}</td><td class="num"><a href="#kr-{_e(e.kr.id)}">'
-            f"{len(e.items)}</a></td></tr>")
+    return (f'<tr><td class="c-status">{badge(s.status.value)}</td><td class="c-title">{_a(e.kr.title, e.home_url)} '
+            f'<span class="muted small">{_e(e.kr.id)}</span></td><td data-label="owner">{_e(e.owner_name)}</td>'
+            f'<td class="wide" data-label="agency">{_e(e.agency)}</td><td class="c-progress">'
+            f'{_bar(s.progress, s.status.value, f"Progress of {e.kr.id}")}<span class="small">{_e(units_line(e))}'
+            f'</span></td><td class="num wide" data-label="expected">{pct(s.expected)}</td>'
+            f'<td class="num" data-label="forecast">{pct(s.forecast)}</td><td class="num" data-label="items">'
+            f'<a href="#kr-{_e(e.kr.id)}">{len(e.items)}</a></td></tr>')
 
 
 def _kr_table(report: Report) -> str:
@@ -147,7 +148,8 @@ def _kr_table(report: Report) -> str:
                 rows.append(f'<tr class="group"><th colspan="8" scope="colgroup">{_e(last)}</th></tr>')
             rows.append(_kr_row(entry))
         tables.append(f'<div class="ordering{" default" if n == 0 else ""}" id="{anchor}"><p class="note">'
-                      f"Sorted by {label}.</p>{_SCROLL.format(label='Key results by ' + label)}<table>{head}"
+                      f"Sorted by {label}.</p>{_SCROLL.format(label='Key results by ' + label)}"
+                      f'<table class="kr-table">{head}'
                       f"<tbody>{''.join(rows)}"
                       "</tbody></table></div></div>")
     return (f'<section class="panel" id="krs"><h2>Key results</h2><p class="note sorts">Sort by: {links}</p>'

@@ -53,7 +53,13 @@ ul.findings{padding-left:18px;margin:6px 0}ul.findings li{margin:2px 0}.advice{m
 details summary{cursor:pointer;color:var(--link)}
 @media (max-width:640px){main{padding:8px}.objective-head{grid-template-columns:1fr}.krs{grid-template-columns:1fr}
 .wide{display:none}section.panel{padding:10px}.summary{grid-template-columns:1fr}.agencies{grid-template-columns:1fr}
-figure.burnup svg{min-width:0}article.kr figcaption{display:none}}
+figure.burnup svg{min-width:0}article.kr figcaption{display:none}
+.kr-table thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+.kr-table tr{display:grid;grid-template-columns:auto 1fr 1fr;gap:2px 8px;padding:6px 0;
+border-bottom:1px solid var(--line)}.kr-table td{border:0;padding:0;text-align:left}
+.kr-table .c-title{grid-column:2/-1}.kr-table .c-progress{grid-column:1/-1}
+.kr-table td[data-label]::before{content:attr(data-label) " ";color:var(--muted)}
+.kr-table tr.group{display:block}}
 @page{size:A4;margin:12mm}
 @media print{html{font-size:13px}body{background:#fff}main{max-width:none;padding:0}nav.toc,.sorts,details{display:none}
 section.panel{border:0;padding:0;margin:0 0 10px}.ordering:not(.default){display:none!important}

@@ -50,13 +50,15 @@ def test_post_twice_then_print_without_touching_the_trackers(demo_cli: tuple[San
     control = SandboxControl(sb.control_url)
     args = ["--week", "2026-W47", "--kr", "OBJ1-KR3", "--kr", "OBJ2-KR2", "--config", config]
     first = invoke([*args, "--post", "--format", "json"], env)
-    assert first.exit_code == 0, first.output
     posted = json.loads(first.stdout)
+    # the demo story links one item to a KR it does not define: a problem of the cycle (exit 1), nothing else
+    assert [p for p in posted["posted"]["problems"] if demo_story.UNKNOWN_KR not in p] == [], first.output
+    assert first.exit_code in (0, 1), first.output
     assert [o["owner"] for o in posted["owners"]] == ["rui.alves", "carlos.dias"]
     assert sum("check-in 2026-W47" in w for w in posted["posted"]["planned_writes"]) == 2
 
     second = invoke([*args, "--post"], env)
-    assert second.exit_code == 0, second.output
+    assert second.exit_code in (0, 1) and "problem: jira" in second.stderr, second.output  # the unknown KR
     assert "0 check-in write(s)" in second.stdout
 
     state = control.state()
