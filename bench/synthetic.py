@@ -183,7 +183,7 @@ def config(shape: Shape, state_url: str, *, trackers: tuple[str, ...] = TRACKERS
             entry["key_results"].append(result)
     section = {
         "jira": {"kind": "jira", "url": "${SANDBOX_JIRA_URL}", "deployment": "auto",
-                 "auth": {"kind": "token", "token": "${SANDBOX_JIRA_TOKEN}"},
+                 "auth": {"kind": "basic", "user": "${SANDBOX_JIRA_EMAIL}", "token": "${SANDBOX_JIRA_TOKEN}"},
                  "scope": {"jql": f"project = {JIRA_PROJECT}"}, "link": [{"label": "kr:{kr}"}],
                  "points_field": "Story Points",
                  "write": {"fields": {"progress": "OKR Progress", "status": "OKR Status", "forecast": "OKR Forecast"},

@@ -10,9 +10,12 @@ How each flavour hides it:
 * Markdown (GitLab): an HTML comment ``<!-- okr-sync:checkin:OBJ1-KR2:2026-W48 -->``, which GitLab does
   not render. Percent-encoding keeps ``>`` (and so ``-->``) out of the comment.
 * Wiki markup (Jira, Confluence): the anchor macro ``{anchor:okr-sync:checkin:OBJ1-KR2:2026-W48}``. Jira renders an
-  anchor as an empty ``<a name=…>`` element, i.e. invisibly, and keeps the text in the stored body
-  (a white ``{color}`` span would still be selectable and read out by screen readers). ``}``, ``|`` and
-  ``=`` would end or split the macro, and are encoded.
+  anchor as an empty ``<a name=…>`` element, i.e. invisibly (a white ``{color}`` span would still be
+  selectable and read out by screen readers). ``}``, ``|`` and ``=`` would end or split the macro, and
+  are encoded. Jira Server/Data Center keeps the anchor in the stored text; Jira Cloud stores comments
+  as documents and drops it, so there the marker travels in a comment property instead
+  (``connectors/jira/comments.py``): the rule everywhere is that the marker lives where the tracker
+  keeps it verbatim.
 * Plain text (Planner descriptions) cannot hide anything: the marker is a last line in brackets,
   ``[okr-sync:checkin:OBJ1-KR2:2026-W48]``, short and recognisable.
 

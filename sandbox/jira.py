@@ -196,6 +196,10 @@ class JiraEmulator(IssueApi, MetaApi, CommentPropertyApi):
             base = (self.external_url or request.host_url.rstrip("/") + request.script_root).rstrip("/")
             call = Call(request, self.state, user, Renderer(self.state, base, api, user), now)
             result = getattr(self, handler)(call, **values)
+            if writes and self.state.index_lag and "issueIdOrKey" in values:
+                written = self.state.issue(values["issueIdOrKey"])
+                if written is not None:
+                    self.state.unindexed.add(written.id)
         except JiraApiError as exc:
             return _error(exc)
         status, body = result if isinstance(result, tuple) else (200, result)
@@ -279,7 +283,8 @@ def _issue_snapshot(s: Any, i: Any) -> dict[str, Any]:
             "resolutiondate": t(i.resolutiondate), "created": t(i.created), "updated": t(i.updated),
             "fields": custom,
             "comments": [{"id": c.id, "author": c.author, "body": c.body, "created": t(c.created),
-                          "updated": t(c.updated)} for c in i.comments],
+                          "updated": t(c.updated), **({"properties": dict(c.properties)} if c.properties else {})}
+                         for c in i.comments],
             "changelog": [{"id": h.id, "author": h.author, "created": t(h.created), "items": h.items}
                           for h in i.histories]}
 

@@ -171,7 +171,7 @@ class MetaApi:
         cf = self._field(call, fieldId)
         values = [{"id": c.id, "name": c.name, "description": c.description,
                    "isGlobalContext": not c.project_ids, "isAnyIssueType": True} for c in cf.contexts]
-        return _page_bean(call, values)
+        return _page_bean(call, values, 50)
 
     def context_create(self, call: Call, fieldId: str) -> Any:
         """``POST /field/{fieldId}/context``: a context, optionally limited to ``projectIds``."""
@@ -295,6 +295,9 @@ class MetaApi:
         params = _search_params(call, body)
         assert call.user is not None
         found = IssueQuery(call.state, params["jql"], call.user, call.now).run()
+        reconcile = _reconcile_ids(call, body)
+        if call.state.index_lag:  # eventual consistency: just-written issues are not in the index yet
+            found = [i for i in found if i.id not in call.state.unindexed or i.id in reconcile]
         wanted = wanted_fields(call.state, params["fields"], "id")
         cap = 5000 if not wanted else 100
         size = min(call.int_arg("maxResults", 50, body=body), cap) or cap
@@ -306,6 +309,8 @@ class MetaApi:
         if start + size < len(found):
             out["nextPageToken"] = _make_token(start + size, fingerprint)
         out["isLast"] = "nextPageToken" not in out
+        if out["isLast"]:
+            call.state.unindexed.clear()  # the index has caught up by the next search
         return out
 
 
@@ -331,6 +336,18 @@ def _search_params(call: Call, body: dict[str, Any] | None) -> dict[str, Any]:
             "expand": set(parse_field_list(expand))}
 
 
+def _reconcile_ids(call: Call, body: dict[str, Any] | None) -> set[str]:
+    """``reconcileIssues``: at most 50 issue ids (numbers), else 400 like Cloud."""
+    raw = (body or {}).get("reconcileIssues") if body is not None else \
+        [part for value in call.args("reconcileIssues") for part in value.split(",") if part.strip()]
+    ids = [str(i).strip() for i in raw or []]
+    if len(ids) > 50:
+        raise JiraApiError(400, "reconcileIssues accepts at most 50 issue ids.")
+    if not all(i.isdigit() for i in ids):
+        raise JiraApiError(400, "reconcileIssues takes issue ids (numbers), not keys.")
+    return set(ids)
+
+
 def _make_token(offset: int, fingerprint: str) -> str:
     return base64.urlsafe_b64encode(json.dumps({"o": offset, "q": fingerprint}).encode()).decode().rstrip("=")
 
@@ -345,7 +362,8 @@ def _read_token(token: str, fingerprint: str) -> int:
         raise JiraApiError(400, "The provided next page token is invalid or expired.") from None
 
 
-def _page_bean(call: Call, values: list[Any]) -> dict[str, Any]:
-    start, size, page = call.page(values, 100, 1000)
+def _page_bean(call: Call, values: list[Any], default_max: int = 100) -> dict[str, Any]:
+    """A Cloud page bean: contexts come 50, options 100 per page unless ``maxResults`` asks otherwise."""
+    start, size, page = call.page(values, default_max, 1000)
     return {"maxResults": size, "startAt": start, "total": len(values),
             "isLast": start + size >= len(values), "values": page}

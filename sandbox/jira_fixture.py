@@ -6,6 +6,8 @@ snake_case)::
     deployment: Cloud                 # Cloud (default) | Server
     version: 10.3.6                   # Server only: 10.x caps user searches at 100 (default 10.3.6)
     bot_time_zone: Asia/Kolkata       # optional: the okr-bot user's time zone (default UTC)
+    search_index_lag: false           # Cloud: searches miss issues written since the last search
+                                      # unless named in reconcileIssues (eventual consistency)
     users:                            # default: the two contract users below
       - {name: okr-bot, accountId: ..., displayName: OKR Bot, email: ..., timeZone: Europe/Berlin,
          token: sandbox-jira-token, read_only: false,
@@ -85,6 +87,7 @@ def build_state(fixture: dict[str, Any] | None, now: datetime, deployment: str |
     if chosen not in ("Cloud", "Server"):
         raise FixtureError(f"jira fixture: deployment must be Cloud or Server, not {chosen!r}")
     state = JiraState(chosen, str(fx["version"]) if fx.get("version") else None)
+    state.index_lag = bool(fx.get("search_index_lag", False))
     for i, raw in enumerate(fx.get("users") or CONTRACT_USERS):
         state.users.append(_user(raw, f"users[{i}]"))
     for raw in fx.get("link_types") or []:

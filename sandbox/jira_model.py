@@ -253,6 +253,9 @@ class JiraState:
         self.deployment = deployment
         self.version = version or ("1001.0.0-SNAPSHOT" if deployment == "Cloud" else SERVER_DEFAULT_VERSION)
         """Server/Data Center version: 10 and later cap user searches at 100 (see ``user_search``)."""
+        self.index_lag = False
+        """Cloud: a search right after a write does not show the written issues (unless reconciled)."""
+        self.unindexed: set[str] = set()
         self.users: list[User] = []
         self.projects: list[Project] = []
         self.statuses = list(WORKFLOW)

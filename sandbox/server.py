@@ -365,6 +365,7 @@ class Sandbox:
             (self._fixture.get("jira") or {}).get("deployment") or "Cloud"
         return {
             "jira": {"url": base + mounts["jira"], "user": JIRA_USER, "token": JIRA_TOKEN,
+                     "email": self._jira_email(jira_state),
                      "deployment": str(deployment), "readonly_user": JIRA_READONLY[0],
                      "readonly_token": JIRA_READONLY[1]},
             "gitlab": {"url": base + mounts["gitlab"], "token": GITLAB_TOKEN,
@@ -386,6 +387,12 @@ class Sandbox:
         projects = list(getattr(state, "projects", {}) or ["Portal"])
         return {"url": f"{mount_url}/{organization}", "pat": getattr(ado, "pat", "sandbox-ado-pat"),
                 "project": projects[0]}
+
+    @staticmethod
+    def _jira_email(state: Any) -> str:
+        """The bot's e-mail: the login of Jira Cloud's basic auth (e-mail + API token)."""
+        bot = next((u for u in getattr(state, "users", []) if u.name == JIRA_USER), None)
+        return str(bot.email) if bot is not None else f"{JIRA_USER}@sandbox.example"
 
     def _gitlab_names(self) -> dict[str, Any]:
         """The fixture's main GitLab group and project: from ``meta``, else its first ones, else okr."""

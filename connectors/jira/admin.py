@@ -35,8 +35,51 @@ FIELD_TYPES = {  # kind → (Jira type key, searcher key, schema types accepted)
 PERMISSIONS = {"BROWSE_PROJECTS": "Browse Projects", "EDIT_ISSUES": "Edit Issues", "ADD_COMMENTS": "Add Comments"}
 FIX_REACH = ("check trackers.{name}.url (the site's base URL, e.g. https://jira.example.gov), DNS, proxy and "
              "firewall from this machine")
+CLOUD_BASIC = ("Jira Cloud takes an API token only with the account's e-mail: write trackers.{name}.auth: "
+               "{{kind: basic, user: <the okr-sync account's e-mail>, token: <API token from id.atlassian.com → "
+               "Security → API tokens>}}")
+FIX_BY_DEPLOYMENT = {
+    ("cloud", "token"): CLOUD_BASIC,
+    ("cloud", "basic"): "Jira Cloud: trackers.{name}.auth.user must be the okr-sync account's e-mail (not a user "
+                        "name) and trackers.{name}.auth.token a current API token from id.atlassian.com → "
+                        "Security → API tokens",
+    ("server", "token"): "Jira Server/Data Center: create a new personal access token (profile → Personal Access "
+                         "Tokens) for the okr-sync account and put it in trackers.{name}.auth.token",
+    ("server", "basic"): "Jira Server/Data Center: check trackers.{name}.auth.user (the user name) and "
+                         "trackers.{name}.auth.token (its password); if the site disables basic auth, use a "
+                         "personal access token with auth: {{kind: token}}",
+}
 FIX_CREDENTIALS = ("create a new API token (Cloud: id.atlassian.com → Security → API tokens; Server: profile → "
                    "Personal Access Tokens) for the okr-sync account and put it in trackers.{name}.auth.token")
+
+
+def credentials_fix(conn: JiraConnector) -> str:
+    """What to do about a 401, for this site's deployment and the configured auth kind.
+
+    The deployment comes from the configuration, else from ``serverInfo`` (asked without credentials,
+    as Jira answers it anonymously), else from an ``*.atlassian.net`` host.
+    """
+    name, s = conn.name, conn.settings
+    deployment = s.deployment if s.deployment != "auto" else _anonymous_deployment(conn)
+    fix = FIX_BY_DEPLOYMENT.get((deployment or "", s.auth.kind))
+    return (fix or FIX_CREDENTIALS).format(name=name)
+
+
+def _anonymous_deployment(conn: JiraConnector) -> str | None:
+    import requests
+
+    s = conn.settings
+    try:
+        answer = requests.get(f"{conn.session.base_url}/rest/api/2/serverInfo", timeout=s.timeout,
+                              verify=s.ca_cert if s.ca_cert and s.verify_tls else s.verify_tls,
+                              allow_redirects=False)
+        kind = str(answer.json().get("deploymentType") or "").lower() if answer.ok else ""
+    except (requests.RequestException, ValueError, AttributeError):
+        kind = ""
+    if kind in ("cloud", "server"):
+        return kind
+    host = conn.session.base_url.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
+    return "cloud" if host.endswith((".atlassian.net", ".jira.com")) else None
 
 
 def wanted_fields(conn: JiraConnector) -> list[tuple[str, str, str]]:
@@ -63,17 +106,20 @@ def doctor(conn: JiraConnector, spec: PullSpec, homes: Mapping[str, HomeItem],
     _, problem = attempt(name, "reachability", FIX_REACH.format(name=name), conn.session.client)
     if problem is not None:
         if problem.topic == "credentials":  # a wrong token is refused even on serverInfo
-            problem = fail(name, "credentials", problem.detail, FIX_CREDENTIALS.format(name=name))
+            problem = fail(name, "credentials", problem.detail, credentials_fix(conn))
         return [*checks, problem]
     info = conn.session.server_info
     checks.append(ok(name, "reachability", f"{conn.session.base_url} answers: Jira "
                                            f"{'Cloud' if conn.session.cloud else 'Server/Data Center'} "
                                            f"{info.get('version', '')}".rstrip()))
     client = conn.session.client()
-    me, problem = attempt(name, "credentials", FIX_CREDENTIALS.format(name=name),
+    me, problem = attempt(name, "credentials", credentials_fix(conn),
                           lambda: conn.session.call(client.myself, subject="myself (the okr-sync user)", retry=False))
     if problem is not None:
         return [*checks, problem]
+    if conn.session.cloud and s.auth.kind == "token":  # deployment: auto; the site turned out to be Cloud
+        checks.append(warn(name, "credentials", "this is Jira Cloud, and Cloud refuses API tokens sent as Bearer "
+                                                "tokens", CLOUD_BASIC.format(name=name)))
     checks.append(ok(name, "credentials", f"signed in as {me.get('displayName') or me.get('name') or 'okr-sync'}"))
     checks += _permissions(conn, homes)
     checks += _fields(conn)
@@ -149,14 +195,30 @@ def _fields(conn: JiraConnector) -> list[Check]:
 
 
 def field_options(conn: JiraConnector, field_id: str) -> tuple[list[dict[str, Any]], dict[str, bool]]:
-    """(contexts, option value → enabled) of a select field on Cloud."""
-    contexts = _get(conn, f"field/{field_id}/context", f"contexts of field {field_id}").get("values") or []
+    """(contexts, option value → enabled) of a select field on Cloud, every page of both."""
+    contexts = _paged(conn, f"field/{field_id}/context", f"contexts of field {field_id}")
     values: dict[str, bool] = {}
     for context in contexts:
-        options = _get(conn, f"field/{field_id}/context/{context['id']}/option", f"options of field {field_id}")
-        for option in options.get("values") or []:
+        for option in _paged(conn, f"field/{field_id}/context/{context['id']}/option", f"options of field {field_id}"):
             values[str(option["value"])] = values.get(str(option["value"]), False) or not option.get("disabled")
     return contexts, values
+
+
+def _paged(conn: JiraConnector, path: str, subject: str) -> list[dict[str, Any]]:
+    """Every value of a Cloud page bean (contexts come 50, options 100 per page by default).
+
+    Follows ``startAt`` until ``isLast`` (or a short or empty page without it); stops if a page adds
+    nothing new, so a server repeating itself cannot loop forever.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    while True:
+        page = _get(conn, path, f"{subject} (from {len(found)})", params={"startAt": len(found)})
+        values = [v for v in page.get("values") or [] if isinstance(v, dict)] if isinstance(page, dict) else []
+        before = len(found)
+        for value in values:
+            found.setdefault(str(value.get("id", len(found))), value)
+        if page.get("isLast", True) or not values or len(found) == before:
+            return list(found.values())
 
 
 def _options(conn: JiraConnector, field_id: str, field_name: str) -> Check:

@@ -132,21 +132,22 @@ class CommentMemory:
 def cap_comment(body: str, limit: int = CAP) -> str:
     """``body`` cut to ``limit`` characters at a line break, ending with a line saying what was cut.
 
-    Item lines (bullets) dropped are counted: "… and 212 more items: see the report (okr-sync report)".
+    The first line (the anchor and the heading) is always kept, shortened if it alone is too long.
+    Item lines (bullets) dropped are counted: "… and 212 more item(s): see the report (okr-sync report)".
     """
     if len(body) <= limit:
         return body
-    lines = body.rstrip("\n").split("\n")
-    kept: list[str] = []
-    size = 0
-    for index, line in enumerate(lines):
-        if size + len(line) + 1 > limit - 120:
-            rest = lines[index:]
-            items = sum(1 for r in rest if r.startswith("*"))
-            other = len(rest) - items
-            what = f"{items} more item(s)" if items else f"{other} more line(s)"
-            if items and other:
-                what += f" and {other} more line(s)"
+    room = limit - 120
+    first, *rest = body.rstrip("\n").split("\n")
+    kept = [first if len(first) <= room // 2 else first[:room // 2] + "…"]
+    size = len(kept[0]) + 1
+    for index, line in enumerate(rest):
+        if size + len(line) + 1 > room:
+            dropped = rest[index:]
+            items = sum(1 for r in dropped if r.startswith("*"))
+            other = len(dropped) - items
+            what = " and ".join(part for part in (f"{items} more item(s)" if items else "",
+                                                  f"{other} more line(s)" if other else "") if part)
             kept.append(f"* … and {what}: see the report (okr-sync report)")
             break
         kept.append(line)

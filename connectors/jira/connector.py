@@ -42,6 +42,7 @@ from okr_sync.connectors.jira.items import ItemReader
 from okr_sync.connectors.jira.pull import CLOUD_PAGE, Watermark, search_pages, window_jql
 from okr_sync.connectors.jira.session import JiraSession
 from okr_sync.connectors.jira.settings import JiraTracker
+from okr_sync.connectors.jira.users import cloud_users, server_users
 from okr_sync.connectors.jira.writeback import WriteFields, fields_body, issue_url, plan_home
 from okr_sync.connectors.webhooks import check_hmac_sha256, check_size, header, json_body
 from okr_sync.mapping import HomeItem
@@ -70,6 +71,11 @@ class JiraConnector:
         self._fields_raw: list[dict[str, Any]] = []
         self.memory = CommentMemory()
         """Comment id → marker and hash of okr-sync's comments this process wrote or identified."""
+        self._issue_ids: dict[str, int] = {}
+        self._written_ids: list[int] = []
+        """Ids of home issues written since the last pull: that pull asks Cloud to reconcile them."""
+        self.listing_notes: list[str] = []
+        """What :meth:`list_users` could not list completely (said by ``okr-sync people import``)."""
 
     @property
     def requests_made(self) -> int:
@@ -127,7 +133,8 @@ class JiraConnector:
                          log=self.session.log)
         items, delivered = {}, []
         problems = [ItemProblem(self.name, "number field", text, "configuration") for text in reader.unresolved]
-        for page in search_pages(self.session, jql, reader.field_ids()):
+        written, self._written_ids = self._written_ids, []
+        for page in search_pages(self.session, jql, reader.field_ids(), written):
             for raw in page:
                 unread: list[str] = []
                 try:
@@ -176,6 +183,8 @@ class JiraConnector:
             out[home] = read_home(self.session, home, fields, manual, kr, spec.owners.get(kr or ""), self.memory,
                                   fmt=number_format(spec.locale))
         resolve_own_comments(self.session, out, self.memory)
+        self._issue_ids.update({home.key: int(state.values["issue_id"]) for home, state in out.items()
+                                if str(state.values.get("issue_id") or "").isdigit()})
         return out
 
     def plan_writes(self, desired: Sequence[DesiredHome], current: Mapping[HomeItem, HomeState]) -> list[Write]:
@@ -209,6 +218,9 @@ class JiraConnector:
                 continue
             for i in indexes:  # one bad field (say, a missing option) must not block the others
                 results[i] = self._attempt(writes[i], partial(self._put_fields, [writes[i]]))
+        wrote = {results[i].write.home.key for i in range(len(writes)) if results[i].ok}
+        self._written_ids += [self._issue_ids[k] for k in sorted(wrote) if k in self._issue_ids
+                              and self._issue_ids[k] not in self._written_ids]
         return [results[i] for i in range(len(writes))]
 
     def _attempt(self, write: Write, action: Callable[[], Any]) -> WriteResult:
@@ -279,22 +291,26 @@ class JiraConnector:
     # --- people ---------------------------------------------------------------------------------------
 
     def list_users(self) -> list[dict[str, Any]]:
-        """Every active user as ``{"identity", "name", "email"}`` (``okr-sync people import``).
+        """Every active person as ``{"identity", "name", "email"}`` (``okr-sync people import``).
 
-        Cloud: ``GET /users/search`` paged by ``startAt`` (app and customer accounts left out; the
-        e-mail is None where the user's profile hides it). Server: ``GET /user/search?username=.``.
+        Cloud: ``/users/search`` (app and customer accounts left out; the e-mail is None where the
+        profile hides it). Server/DC: ``/user/search``, split by prefix where Data Center 10's cap of 100
+        would cut the answer (:mod:`okr_sync.connectors.jira.users`); prefixes still capped are in
+        :attr:`listing_notes`.
         """
         client = self.session.client()
         cloud = self.session.cloud
-        path, query, size = ("users/search", {}, 100) if cloud else ("user/search", {"username": "."}, 1000)
-        users: list[dict[str, Any]] = []
-        while True:
-            params = {**query, "startAt": len(users), "maxResults": size}
-            page = self.session.call(lambda p=params: client._get_json(path, params=p),  # type: ignore[misc]
-                                     subject=f"user list (/{path})")
-            if not isinstance(page, list) or not page:
-                break
-            users += page
+
+        def fetch(path: str, params: dict[str, Any]) -> Any:
+            return self.session.call(lambda: client._get_json(path, params=params), subject=f"user list (/{path})")
+
+        if cloud:
+            users = cloud_users(fetch)
+        else:
+            major = int((self.session.server_info.get("versionNumbers") or [0])[0] or 0)
+            users, capped = server_users(fetch, major)
+            self.listing_notes = [f"more than 100 users match {term!r}: some of them may be missing; add them "
+                                  "to people: by hand" for term in capped]
         wanted = [u for u in users if u.get("active", True) and u.get("accountType", "atlassian") == "atlassian"]
         return [{"identity": str(u.get("accountId") if cloud else u.get("name")), "name": u.get("displayName"),
                  "email": u.get("emailAddress") or None} for u in wanted]

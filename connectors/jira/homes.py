@@ -78,7 +78,7 @@ def read_home(session: JiraSession, home: HomeItem, fields: WriteFields, manual:
     me = session.me() if comments else ""
     marked, pending, legacy = _own(comments, me, memory or CommentMemory())
     values: dict[str, Any] = {"fields": fields.current(raw_fields), "comments": marked, "pending": pending,
-                              "legacy": legacy}
+                              "legacy": legacy, "issue_id": raw.get("id")}
     if fields.last_sync is not None:
         values["fields"]["last_sync"] = raw_fields.get(fields.last_sync.id)
     histories: list[Mapping[str, Any]] | None = None

@@ -30,6 +30,8 @@ from okr_sync.connectors.jira.session import LOG, JiraSession
 from okr_sync.connectors.logs import TrackerLog
 
 CLOUD_PAGE = 100
+MAX_RECONCILE = 50
+"""Issue ids ``/search/jql`` reconciles at most (``reconcileIssues``)."""
 SERVER_PAGE = 1000
 _ORDER_BY = re.compile(r"\s+order\s+by\s+[^\"']*$", re.IGNORECASE)
 MARGIN = timedelta(minutes=1)
@@ -101,8 +103,14 @@ def window_jql(scope: str, since: datetime | None, overlap: timedelta, time_zone
     return f"{condition} ORDER BY created ASC, key ASC"
 
 
-def search_pages(session: JiraSession, jql: str, fields: list[str]) -> Iterator[list[dict[str, Any]]]:
-    """Pages of raw issues for ``jql`` (one retried request per page)."""
+def search_pages(session: JiraSession, jql: str, fields: list[str],
+                 reconcile: list[int] | None = None) -> Iterator[list[dict[str, Any]]]:
+    """Pages of raw issues for ``jql`` (one retried request per page).
+
+    Cloud's search index is eventually consistent: right after okr-sync wrote an issue, a search may
+    not show the change yet. ``reconcile`` (issue ids, at most 50, the same on every page) asks Cloud to
+    reconcile those issues with the results (``reconcileIssues`` of ``/search/jql``).
+    """
     client = session.client()
     subject = f"search ({jql})"
     if session.cloud:
@@ -110,7 +118,8 @@ def search_pages(session: JiraSession, jql: str, fields: list[str]) -> Iterator[
         while True:
             page = session.call(
                 partial(_checked, partial(client.enhanced_search_issues, jql, nextPageToken=token,
-                                          maxResults=CLOUD_PAGE, fields=list(fields), json_result=True)),
+                                          maxResults=CLOUD_PAGE, fields=list(fields), json_result=True,
+                                          reconcileIssues=list(reconcile or [])[:MAX_RECONCILE] or None)),
                 subject=subject)
             yield page["issues"]
             token = page.get("nextPageToken")

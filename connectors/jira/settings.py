@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from okr_sync.config.plugins import HomeKeys
 from okr_sync.config.trackers import STATUS_NAMES, StatusNames, Strict, TokenAuth, TrackerSettings
@@ -56,7 +56,9 @@ class JiraTracker(TrackerSettings):
 
     kind: Literal["jira"]
     url: str = Field(description="Base URL of the Jira site, e.g. https://jira.example.gov.")
-    deployment: Literal["auto", "cloud", "server"] = Field("auto", description="auto reads serverInfo.")
+    deployment: Literal["auto", "cloud", "server"] = Field(
+        "auto", description="auto reads serverInfo. cloud needs auth kind basic (e-mail + API token); "
+                            "token (Bearer) is for Server/Data Center personal access tokens.")
     auth: Annotated[TokenAuth | BasicAuth, Field(discriminator="kind")]
     scope: JiraScope
     points_field: str | None = Field(None, description="Story points field (name or id).")
@@ -67,6 +69,19 @@ class JiraTracker(TrackerSettings):
         description="Resolutions meaning cancelled (excluded from progress).")
     write: JiraWrite = Field(default_factory=JiraWrite)
     webhook_secret: SecretStr | None = Field(None, description="Secret for X-Hub-Signature HMAC-SHA256.")
+
+    @field_validator("auth")
+    @classmethod
+    def _cloud_takes_basic(cls, auth: TokenAuth | BasicAuth, info: ValidationInfo) -> TokenAuth | BasicAuth:
+        """Jira Cloud refuses an API token sent as a Bearer token (Bearer is for Data Center PATs)."""
+        host = str(info.data.get("url") or "").split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
+        cloud = info.data.get("deployment") == "cloud" or (
+            info.data.get("deployment") == "auto" and host.endswith((".atlassian.net", ".jira.com")))
+        if cloud and isinstance(auth, TokenAuth):
+            raise ValueError("Jira Cloud takes an API token only with the account's e-mail (Bearer tokens are "
+                             "Data Center personal access tokens); write auth: {kind: basic, user: "
+                             "<your e-mail>, token: <API token from id.atlassian.com>}")
+        return auth
 
 
 class JiraHome(HomeKeys):

@@ -27,6 +27,7 @@ def demo_environment(info: Mapping[str, Any]) -> dict[str, str]:
     jira, gitlab, planner = info["jira"], info["gitlab"], info["planner"]
     return {
         "SANDBOX_JIRA_URL": jira["url"], "SANDBOX_JIRA_TOKEN": jira["token"],
+        "SANDBOX_JIRA_EMAIL": jira.get("email") or f"{jira['user']}@sandbox.example",
         "SANDBOX_GITLAB_URL": gitlab["url"], "SANDBOX_GITLAB_TOKEN": gitlab["token"],
         "SANDBOX_GRAPH_URL": planner["graph_url"], "SANDBOX_AUTHORITY": planner["authority"],
         "SANDBOX_CA_CERT": planner["ca_cert"], "SANDBOX_PLANNER_SECRET": planner["client_secret"],

@@ -125,4 +125,6 @@ def people_import(
         raise typer.Exit(EXIT_TRACKER) from None
     finally:
         connector.close()
+    for note in getattr(connector, "listing_notes", None) or []:  # e.g. Data Center's cap of 100 per query
+        typer.echo(f"{name}: {note}", err=True)
     typer.echo(import_yaml(propose_import(name, settings.people, users)), nl=False)

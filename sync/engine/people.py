@@ -116,6 +116,8 @@ class ImportProposal:
     new_people: list[dict[str, object]] = field(default_factory=list)
     conflicts: list[dict[str, object]] = field(default_factory=list)
     without_email: list[dict[str, object]] = field(default_factory=list)
+    by_name: list[dict[str, object]] = field(default_factory=list)
+    """Identities matched by display name (no e-mail visible, e.g. Jira Cloud's profile visibility)."""
 
 
 def propose_import(tracker: str, people: Sequence[Person], users: Iterable[dict[str, object]]) -> ImportProposal:
@@ -123,13 +125,18 @@ def propose_import(tracker: str, people: Sequence[Person], users: Iterable[dict[
 
     A user whose e-mail (case-insensitive) is a person's gets proposed as that person's identity on
     ``tracker`` when they have none (a different one is a conflict, left to a person). A user no person
-    has is a proposed new entry with an id from the e-mail's local part. Users without a visible e-mail
-    and not already mapped are listed so that someone can map them by hand.
+    has is a proposed new entry with an id from the e-mail's local part. A user without a visible e-mail
+    (Jira Cloud hides it unless the profile shows it) is matched by its identity, else by a display
+    name exactly one person has (proposed separately, to be checked); the others are listed as not
+    matched so that someone can map them by hand.
     """
     out = ImportProposal(tracker)
     by_email = {p.email.strip().lower(): p for p in people if p.email}
     mapped = {(p.identities.get(tracker) or "").strip().lower() for p in people} - {""}
     taken = {p.id for p in people}
+    names: dict[str, list[Person]] = {}
+    for p in people:
+        names.setdefault(p.name.strip().casefold(), []).append(p)
     for user in users:
         out.read += 1
         identity, name = str(user.get("identity") or ""), str(user.get("name") or "")
@@ -150,6 +157,8 @@ def propose_import(tracker: str, people: Sequence[Person], users: Iterable[dict[
             taken.add(new_id)
             out.new_people.append({"id": new_id, "name": name or new_id, "department": None, "email": email,
                                    "identities": {tracker: identity}})
+        elif len(same := names.get(name.strip().casefold(), [])) == 1 and not (same[0].identities.get(tracker) or ""):
+            out.by_name.append({"id": same[0].id, "identities": {tracker: identity}})
         else:
             out.without_email.append({"identity": identity, "name": name})
     return out
@@ -168,14 +177,17 @@ def import_yaml(proposal: ImportProposal) -> str:
     p = proposal
     head = (f"# okr-sync people import --from {p.tracker}: {p.read} user(s) read; {p.already_mapped} already "
             f"mapped, {len(p.missing_identities)} identity(ies) missing on existing people, {len(p.new_people)} "
-            f"new, {len(p.conflicts)} conflict(s), {len(p.without_email)} without a visible e-mail.\n"
+            f"new, {len(p.conflicts)} conflict(s), {len(p.by_name)} matched by name only, {len(p.without_email)} "
+            "not matched (no visible e-mail).\n"
             "# Nothing was changed. Review, then copy what you want into people: (or the people_file).\n")
     sections = [
         ("missing_identities", "Add these identities to the existing people of the same id:", p.missing_identities),
         ("new_people", "Users no person has (matched by e-mail): set department and check the id:", p.new_people),
         ("conflicts", "Same e-mail, another identity configured: decide which is right:", p.conflicts),
-        ("without_email", "No e-mail visible to okr-sync's account: map them by hand if they own KRs:",
-         p.without_email),
+        ("by_name", "No e-mail visible; matched by display name only: check each, then add the identity:",
+         p.by_name),
+        ("without_email", "Not matched (no e-mail visible to okr-sync's account, no person of that name): map them "
+                          "by hand if they own KRs:", p.without_email),
     ]
     body = "".join(f"\n# {note}\n" + yaml.safe_dump({key: rows}, sort_keys=False, allow_unicode=True,
                                                      default_flow_style=False)

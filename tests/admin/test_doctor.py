@@ -60,7 +60,8 @@ def test_wrong_token_is_a_credentials_failure_without_the_token(sandbox: Any, tm
 def test_read_only_jira_account_found_without_writing(sandbox: Any, tmp_path: Path) -> None:
     control = SandboxControl(sandbox.control_url)
     control.reset_requests()
-    code, checks = doctor_json(demo_config(tmp_path), sandbox, "jira", SANDBOX_JIRA_TOKEN="sandbox-jira-readonly")
+    code, checks = doctor_json(demo_config(tmp_path), sandbox, "jira", SANDBOX_JIRA_TOKEN="sandbox-jira-readonly",
+                               SANDBOX_JIRA_EMAIL="viewer@sandbox.example")
     assert code == 3
     failed = failures(checks)
     assert {c["topic"] for c in failed} == {"permissions (project PGE)", "permissions (project MPE)"}

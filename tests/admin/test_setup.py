@@ -14,7 +14,7 @@ trackers:
   jira:
     kind: jira
     url: ${SANDBOX_JIRA_URL}
-    auth: {kind: token, token: "${SANDBOX_JIRA_TOKEN}"}
+    auth: {kind: basic, user: "${SANDBOX_JIRA_EMAIL}", token: "${SANDBOX_JIRA_TOKEN}"}
     scope: {jql: project = OKR}
     manual_value_field: OKR Value
     write:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from jira import JIRA
+
 from okr_sync.connectors.jira.writeback import marker_key
 from tests.contract.harness_jira import JiraSite
 
@@ -32,3 +34,15 @@ def people_comments(site: JiraSite, key: str) -> list[tuple[str, str, str]]:
     """(id, body, updated) of every comment that is not okr-sync's."""
     own = {c["id"] for c in own_comments(site, key)}
     return [(c["id"], c["body"], c["updated"]) for c in site.comments(key) if c["id"] not in own]
+
+
+def marked(client: JIRA, key: str) -> list[tuple[str, str]]:
+    """(marker, body) of okr-sync's comments on an issue, through any ``jira.JIRA`` client of the site."""
+    comments = client._get_json(f"issue/{key}/comment")["comments"]
+    if client.server_info()["deploymentType"] != "Cloud":
+        return [(m, c["body"]) for c in comments if (m := marker_key(c["body"]))]
+    if not comments:
+        return []
+    listed = client._session.post(f"{client._options['server']}/rest/api/2/comment/list?expand=properties",
+                                  data=json.dumps({"ids": [c["id"] for c in comments]})).json()["values"]
+    return [(p["value"]["marker"], c["body"]) for c in listed for p in c["properties"] if p["key"] == "okr-sync"]

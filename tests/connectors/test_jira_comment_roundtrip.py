@@ -80,7 +80,7 @@ def bot_comments(site: JiraSite, key: str) -> list[dict[str, Any]]:
 
 def test_the_old_text_marker_would_duplicate_on_cloud(site: JiraSite) -> None:
     key = site.create_issue("Recover tax debt", kind="Key Result")
-    body = render_status_block(kr_status("OBJ1-KR1", 0.42), "jira", title="OKR status — OBJ1-KR1 Recover")
+    body = render_status_block(kr_status("OBJ1-KR1", 0.42), "wiki", title="OKR status — OBJ1-KR1 Recover")
     for _ in range(3):  # what okr-sync did before: find the comment by the anchor in its text, else post
         if not any(marker_key(c["body"]) for c in site.comments(key)):
             site.client.add_comment(key, body)

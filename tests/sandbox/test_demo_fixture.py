@@ -166,6 +166,7 @@ def test_demo_data_is_reachable_through_the_real_libraries(demo: Sandbox) -> Non
 def test_demo_config_validates_and_points_at_the_fixtures_homes() -> None:
     environ = {
         "SANDBOX_JIRA_URL": "http://127.0.0.1:8765/jira", "SANDBOX_JIRA_TOKEN": "sandbox-jira-token",
+        "SANDBOX_JIRA_EMAIL": "okr-bot@sandbox.example",
         "SANDBOX_GITLAB_URL": "http://127.0.0.1:8765/gitlab", "SANDBOX_GITLAB_TOKEN": "sandbox-gitlab-token",
         "SANDBOX_GRAPH_URL": "http://127.0.0.1:8765/graph/v1.0", "SANDBOX_AUTHORITY": "https://127.0.0.1:8766",
         "SANDBOX_CA_CERT": "/tmp/sandbox-ca.pem", "SANDBOX_PLANNER_SECRET": "sandbox-planner-secret",

@@ -130,8 +130,22 @@ def _clean(value: Any, parent: str) -> Any:
 
 
 def marker_counts(state: dict[str, Any]) -> Counter[str]:
-    """How often each okr-sync marker occurs anywhere in the tracker state."""
-    return Counter(MARKER.findall(json.dumps(state, ensure_ascii=False)))
+    """How often each okr-sync marker occurs anywhere in the tracker state.
+
+    A Jira comment counts once: by its anchor, or — on Cloud, whose round trip drops the anchor — by the
+    ``okr-sync`` comment property okr-sync writes with it.
+    """
+    jira = state.get("jira") or {}
+    plain = {**state, "jira": {**jira, "issues": [
+        {**i, "comments": [{k: v for k, v in c.items() if k != "properties"} for c in i.get("comments", [])]}
+        for i in jira.get("issues", [])]}} if jira else state
+    counts = Counter(MARKER.findall(json.dumps(plain, ensure_ascii=False)))
+    for issue in jira.get("issues", []):
+        for comment in issue.get("comments", []):
+            marker = ((comment.get("properties") or {}).get("okr-sync") or {}).get("marker")
+            if marker and marker not in (comment.get("body") or ""):
+                counts[marker] += 1
+    return counts
 
 
 def differences(expected: Any, actual: Any, path: str = "") -> list[str]:

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import threading
@@ -118,7 +119,8 @@ class Churn:
     def jira(self, method: str, path: str, body: Any = None) -> Any:
         """A Jira REST v2 call (``path`` after ``/rest/api/2/``) as the sandbox's bot user."""
         jira = self.info["jira"]
-        return _call(method, f"{jira['url']}/rest/api/2/{path}", body, {"Authorization": f"Bearer {jira['token']}"})
+        login = base64.b64encode(f"{jira['email']}:{jira['token']}".encode()).decode()  # Cloud: e-mail + token
+        return _call(method, f"{jira['url']}/rest/api/2/{path}", body, {"Authorization": f"Basic {login}"})
 
     def gitlab(self, method: str, path: str) -> Any:
         """A GitLab REST v4 call on the demo project (``path`` after ``/projects/<id>/``)."""

@@ -9,6 +9,7 @@ from jira import JIRA
 
 from okr_sync.sandbox.fixtures.demo_story import AS_OF
 from okr_sync.store.state import StateStore
+from tests.connectors.jira_own import marked
 from tests.sync.support import demo_settings, engine_for, sqlite_url
 
 
@@ -23,11 +24,12 @@ def test_acknowledged_finding_is_suppressed_until_the_facts_change(make_sandbox:
     first = engine_for(settings, store).cycle()
     assert "overdue_items" in rules(first, "OBJ1-KR1")
 
-    jira = JIRA(sb.info["jira"]["url"], token_auth=sb.info["jira"]["token"], options={"rest_api_version": "2"})
+    jira = JIRA(sb.info["jira"]["url"], basic_auth=(sb.info["jira"]["email"], sb.info["jira"]["token"]),
+                options={"rest_api_version": "2"})
     jira.issue("PGE-2").update(update={"labels": [{"add": "okr-ack:overdue_items"}]})
     acked = engine_for(settings, store, clock=lambda: AS_OF + timedelta(minutes=5)).cycle()
     assert "overdue_items" not in rules(acked, "OBJ1-KR1")
-    comments = [c.body for c in jira.comments("PGE-2") if "okr-sync:status" in c.body]
+    comments = [body for marker, body in marked(jira, "PGE-2") if marker.startswith("okr-sync:status")]
     assert len(comments) == 1 and "past due" not in comments[0]
 
     # The facts change: another open item of the KR becomes overdue → the finding is back.

@@ -13,6 +13,7 @@ from okr_sync.daemon.service import Daemon
 from okr_sync.engine.runtime import open_connectors, secrets_of
 from okr_sync.sandbox.fixtures.demo_story import AS_OF
 from okr_sync.store.state import StateStore
+from tests.connectors.jira_own import marked
 from tests.sync.test_daemon import daemon_config
 
 
@@ -35,6 +36,7 @@ def test_scheduled_checkin_is_posted_once(make_sandbox: Any, tmp_path: Path) -> 
     finally:
         daemon.stop()
         store.close()
-    jira = JIRA(sb.info["jira"]["url"], token_auth=sb.info["jira"]["token"], options={"rest_api_version": "2"})
-    checkins = [c.body for c in jira.comments("PGE-2") if "okr-sync:checkin:OBJ1-KR1:2026-W47" in c.body]
+    jira = JIRA(sb.info["jira"]["url"], basic_auth=(sb.info["jira"]["email"], sb.info["jira"]["token"]),
+                options={"rest_api_version": "2"})
+    checkins = [body for marker, body in marked(jira, "PGE-2") if marker == "okr-sync:checkin:OBJ1-KR1:2026-W47"]
     assert len(checkins) == 1

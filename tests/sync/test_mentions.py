@@ -12,6 +12,7 @@ from okr_sync.config.models import Settings
 from okr_sync.engine.domain import build_domain
 from okr_sync.engine.people import weekly_plan
 from okr_sync.store.state import StateStore
+from tests.connectors.jira_own import marked
 from tests.sync.support import demo_settings, engine_for, sqlite_url
 
 JOAO_CLOUD = "712020:9a9a9bf2-9d69-52c5-aa3a-8dd45feffc9c"
@@ -49,8 +50,9 @@ def test_owner_with_krs_in_two_trackers(make_sandbox: Any, tmp_path: Any, deploy
         trackers = {i.tracker for items in kr.by_assignee.values() for i in items}
         assert trackers == ({"jira"} if kr.kr_id == "OBJ1-KR1" else {"gitlab"})
 
-    jira = JIRA(sb.info["jira"]["url"], token_auth=sb.info["jira"]["token"], options={"rest_api_version": "2"})
-    checkins = [c.body for c in jira.comments("PGE-2") if "okr-sync:checkin:OBJ1-KR1:2026-W47" in c.body]
+    jira = JIRA(sb.info["jira"]["url"], basic_auth=(sb.info["jira"]["email"], sb.info["jira"]["token"]),
+                options={"rest_api_version": "2"})
+    checkins = [body for marker, body in marked(jira, "PGE-2") if marker == "okr-sync:checkin:OBJ1-KR1:2026-W47"]
     assert len(checkins) == 1 and f"Owner: {mention}" in checkins[0]
 
     lab = gitlab.Gitlab(sb.info["gitlab"]["url"], private_token=sb.info["gitlab"]["token"])
