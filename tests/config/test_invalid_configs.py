@@ -8,8 +8,11 @@ import pytest
 
 from okr_sync.config.errors import ConfigurationError
 from okr_sync.config.load import load_text
+from okr_sync.config.plugins import installed
 
 BASE = (Path(__file__).parent / "base.yaml").read_text()
+INSTALLED = ", ".join(installed())
+"""The tracker kinds of the installed connector plugins, as unknown-kind messages list them."""
 
 # id, replace old, with new, expected key path, expected line, expected message
 CASES = [
@@ -30,10 +33,10 @@ CASES = [
     ("unknown-timezone", "  reconcile: 24h", "  reconcile: 24h\n  timezone: Mars/Olympus", "schedule.timezone", 6,
      "unknown time zone 'Mars/Olympus'; use an IANA name such as Europe/Lisbon or America/Sao_Paulo"),
     ("tracker-kind-unknown", "    kind: jira", "    kind: jiraa", "trackers.jira.kind", 10,
-     "unknown kind 'jiraa'; did you mean 'jira'? installed tracker kinds: gitlab, jira, planner (a connector for "
+     f"unknown kind 'jiraa'; did you mean 'jira'? installed tracker kinds: {INSTALLED} (a connector for "
      "another tracker is a package registering under the entry-point group okr_sync.connectors)"),
     ("tracker-kind-youtrack", "    kind: jira", "    kind: youtrack", "trackers.jira.kind", 10,
-     "unknown kind 'youtrack'; installed tracker kinds: gitlab, jira, planner (a connector for another tracker is a "
+     f"unknown kind 'youtrack'; installed tracker kinds: {INSTALLED} (a connector for another tracker is a "
      "package registering under the entry-point group okr_sync.connectors)"),
     ("jira-url-missing", "    url: https://jira.example.gov\n", "", "trackers.jira.url", 9,
      "required key is missing"),
