@@ -16,7 +16,7 @@ def _bar(progress: float, width: int = 10) -> str:
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return text.replace("|", "\\|").replace("\n", " ").replace("[", "\\[").replace("]", "\\]")
 
 
 def _status(value: str) -> str:
@@ -37,7 +37,9 @@ def render_markdown(report: Report) -> str:
                 "", "| KR | status | progress | forecast | owner | department |", "|---|---|---|---|---|---|"]
         for entry in obj.key_results:
             k, st = entry.kr, entry.status
-            title = f"[{_md(k.id)} {_md(k.title)}]({entry.home_url})" if entry.home_url else f"{k.id} {_md(k.title)}"
+            url = (entry.home_url or "").replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+            linked = url.startswith(("https://", "http://"))
+            title = f"[{_md(k.id)} {_md(k.title)}]({url})" if linked else f"{k.id} {_md(k.title)}"
             out.append(f"| {title} | {_status(st.status.value)} | `{_bar(st.progress)}` {pct(st.progress)} | "
                        f"{pct(st.forecast)} | {_md(entry.owner_name)} | {_md(k.department or '–')} |")
         out.append("")
