@@ -13,8 +13,11 @@
   the start of the user name, of a display-name word or of the e-mail, and results are de-duplicated by
   user name. Every user name's own chain of prefixes is followed, so each user is either listed or its
   prefix, still capped after :data:`MAX_DEPTH` characters, is reported — never silently dropped. Cost:
-  one request per query (40 per capped prefix); a site under 100 users needs one. User names starting
-  with a character outside :data:`PREFIX_CHARS` are only listed when a query returns them anyway.
+  one request per query, 40 more per capped prefix; measured on the emulator: under 100 users 1 request,
+  260 users 41, 1000 users 1121 (a display-name word shared by more than 100 people, like a common
+  surname, keeps its prefixes capped down to the whole word: about 200 requests each). Older servers:
+  1200 users in 3. User names starting with a character outside :data:`PREFIX_CHARS` are only listed
+  when a query returns them anyway.
 """
 
 from __future__ import annotations
