@@ -19,10 +19,12 @@ from datetime import UTC, date, datetime
 from okr_sync.config.errors import ConfigurationError
 from okr_sync.config.trackers import LinkRule
 from okr_sync.connectors import watermark
+from okr_sync.connectors.planner.plugin import PLUGIN
 from okr_sync.mapping import StatusCategory, WorkItem, iso_week
 from okr_sync.mapping.links import LinkFacts, LinkRules
 
-SUPPORTED = frozenset({"bucket", "category", "title_prefix"})
+SUPPORTED = PLUGIN.link_rules
+"""The link rules the plugin declares (configuration validation reads the same declaration)."""
 Etags = dict[str, dict[str, str]]
 """plan id → task id → ETag."""
 
