@@ -153,6 +153,7 @@ def status(
         with runtime(config, with_connectors=False) as rt:
             domain = build_domain(rt.settings)
             computed = compute_from_store(domain, rt.store, now=system_clock()())
+            names = {person.id: person.name for person in rt.settings.people}
     except ConfigurationError as exc:
         _config_failure(exc, as_json)
     if objective is not None and objective not in domain.objectives:
@@ -161,7 +162,7 @@ def status(
     if as_json:
         _print_json(status_json(domain, computed, objective=objective, owner=owner))
     else:
-        Console().print(status_table(domain, computed, objective=objective, owner=owner))
+        Console().print(status_table(domain, computed, objective=objective, owner=owner, names=names))
 
 
 @app.command()
@@ -203,7 +204,8 @@ def demo(
     console = Console()
     run = run_demo(Path(out), on_step=lambda step: console.print(step, style="dim"))
     console.print(cycle_table(run.report))
-    console.print(status_table(run.domain, run.computed))
+    console.print(status_table(run.domain, run.computed,
+                               names={p.id: p.name for p in run.settings.people} if run.settings else None))
     console.print(wrap_text(run.checkin_text, console.width), markup=False, highlight=False)
     if run.html_path is not None:
         console.print(f"HTML report: {run.html_path.resolve()}")

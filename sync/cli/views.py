@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Mapping
 from typing import Any
 
 from rich.text import Text
@@ -139,12 +140,14 @@ def _advice_once(domain: Domain, computed: Computed, krs: list[str]) -> list[Any
 
 
 def status_table(domain: Domain, computed: Computed, *, objective: str | None = None,
-                 owner: str | None = None, width: int | None = None) -> Any:
+                 owner: str | None = None, width: int | None = None, names: Mapping[str, str] | None = None) -> Any:
     """A rich table (objectives with their KRs beneath), then the companion's top findings by rule.
 
     ``width`` is the terminal's: from :data:`WIDE` columns on, titles show whole (wrapping if they must);
-    narrower, each title is cut to the space left by the figures, with an ellipsis.
+    narrower, each title is cut to the space left by the figures, with an ellipsis. ``names`` (person id →
+    name, the people directory) shows owners by name.
     """
+    names = names or {}
     from rich import box
     from rich.console import Group
     from rich.table import Table
@@ -175,12 +178,13 @@ def status_table(domain: Domain, computed: Computed, *, objective: str | None = 
         if owner is not None and not krs and obj.owner != owner:
             continue
         tag = " ⇄" if ostatus.cross_sector else ""
-        table.add_row(Text(f"{obj.id}{tag} {obj.title}", style="bold"), obj.owner or "–",
+        table.add_row(Text(f"{obj.id}{tag} {obj.title}", style="bold"), names.get(obj.owner or "", obj.owner or "–"),
                       pct(ostatus.progress), status_word(ostatus.status.value), "")
         for kr in krs:
             s = computed.key_results[kr.id]
             forecast = pct(s.forecast) + ("*" if s.forecast_reconstructed else "")
-            table.add_row(f"  {kr.id} {kr.title}", kr.owner or "–", pct(s.progress), status_word(s.status.value),
+            table.add_row(f"  {kr.id} {kr.title}", names.get(kr.owner or "", kr.owner or "–"), pct(s.progress),
+                          status_word(s.status.value),
                           forecast)
             reconstructed = reconstructed or s.forecast_reconstructed
     legend = Text("⇄ cross-sector objective (KR owners in several departments or agencies)"
