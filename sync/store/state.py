@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, delete, select
 from okr_sync.mapping import ManualValue, ProgressPoint, WorkItem
 from okr_sync.store import database as store_engine
 from okr_sync.store.bulk import BulkReads
-from okr_sync.store.items import apply_pull, dialect_insert, read_items, read_items_by_kr, upsert
+from okr_sync.store.items import IN_CHUNK, apply_pull, chunks, dialect_insert, read_items, read_items_by_kr, upsert
 from okr_sync.store.schema import (
     acknowledgements,
     configuration,
@@ -144,15 +144,23 @@ class StateStore(BulkReads):
         """Forget pending homes that were read and reconciled (written, or found equal); returns how many.
 
         Each entry carries the ``marked_at`` read from :meth:`pending_homes` before the home was read: a
-        home marked again since (a newer pull saw it change) stays pending.
+        home marked again since (a newer pull saw it change) stays pending. The marks of one read all
+        predate any later mark, so one ``DELETE`` per tracker and chunk of keys, bounded by the newest
+        mark read, removes exactly the entries read.
         """
+        by_tracker: dict[str, list[str]] = {}
+        newest: dict[str, datetime] = {}
+        for (tracker, key), marked in settled.items():
+            _aware(marked, f"pending mark of {tracker} {key}")
+            by_tracker.setdefault(tracker, []).append(key)
+            newest[tracker] = max(marked, newest.get(tracker, marked))
         removed = 0
         with self._write() as conn:
-            for (tracker, key), marked in settled.items():
-                _aware(marked, f"pending mark of {tracker} {key}")
-                removed += conn.execute(delete(pending_homes).where(
-                    pending_homes.c.tracker == tracker, pending_homes.c.key == key,
-                    pending_homes.c.marked_at <= marked)).rowcount
+            for tracker, keys in by_tracker.items():
+                for part in chunks(keys, IN_CHUNK):
+                    removed += conn.execute(delete(pending_homes).where(
+                        pending_homes.c.tracker == tracker, pending_homes.c.key.in_(list(part)),
+                        pending_homes.c.marked_at <= newest[tracker])).rowcount
         return removed
 
     def watermark(self, tracker: str) -> str | None:

@@ -154,7 +154,9 @@ def render(data: dict[str, Any]) -> str:
         if kills.get("parameters"):
             lines += [f"Run parameters: {kills['parameters']}.", ""]
     lines += ["Kill-at-every-write-step scenarios (before and after the write landed) live in",
-              "`tests/sync/test_crash_safety.py` (another suite); they assert the same end state but record",
+              "`tests/sync/test_crash_safety.py`, and kills right after a committed pull (before home items are",
+              "read, between two trackers' pulls) with people's edits on home items in",
+              "`tests/sync/test_crash_home_edits.py` (another suite); they assert the same end state but record",
               "no figures here.", ""]
     hostile_soak = data.get("hostile_soak", {})
     lines += ["## Hostile input", "", _run_line(data, "hostile"), "",

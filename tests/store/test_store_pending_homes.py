@@ -27,10 +27,12 @@ def test_a_pull_marks_only_the_home_items_it_pulled(store: StateStore) -> None:
     assert marked.tzinfo is not None
 
 
-def test_many_homes_in_one_pull_are_marked_together(store: StateStore) -> None:
+def test_many_homes_in_one_pull_are_marked_and_settled_together(store: StateStore) -> None:
     keys = [f"H-{n}" for n in range(1, 2_501)]  # more than one bulk batch on both databases
     store.commit_pull("jira", [item(key) for key in keys], "w1", homes=set(keys))
     assert set(store.pending_homes()) == {("jira", key) for key in keys}
+    assert store.settle_homes(store.pending_homes()) == len(keys)  # several chunks of keys
+    assert store.pending_homes() == {}
 
 
 def test_pending_homes_survive_a_restart(store_url: str) -> None:

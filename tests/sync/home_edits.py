@@ -54,7 +54,7 @@ def people_with_bot_owners(info: dict[str, Any], trackers: Iterable[str] = TRACK
 
 
 SKIPPED = "skipped"
-_TYPED_AT = re.compile(r"(manual value by .+? at )\d{4}-\d\d-\d\d \d\d:\d\d( UTC)")
+_TYPED_AT = re.compile(r"(manual value by .+? at )\d{4}\\?-\d\d\\?-\d\d \d\d\\?:\d\d( UTC)")  # GitLab escapes - and :
 
 
 def without_typing_times(state: Any) -> Any:
