@@ -59,14 +59,14 @@ def doctor(
 
 @app.command()
 def setup(
-    tracker: Annotated[str, typer.Argument(help="jira | gitlab | planner (or a configured tracker name).")],
+    tracker: Annotated[str, typer.Argument(help="A configured tracker name, or a kind (every tracker of it).")],
     apply: Annotated[bool, typer.Option("--apply", help="Create what is missing (never deletes or renames).")]
     = False,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show what a tracker needs for okr-sync (Jira fields and options, GitLab scoped labels, Planner
-    categories); with --apply create it. A second run changes nothing."""
+    """Show what a tracker needs for okr-sync (custom fields and options, scoped labels, categories — as its
+    connector says); with --apply create it. A second run changes nothing."""
     from okr_sync.cli.setup import run_setup
     from okr_sync.config.errors import ConfigurationError, SyncError
     from okr_sync.config.load import load_config
