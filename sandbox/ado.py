@@ -24,7 +24,8 @@ the service documents where that is unkind to clients:
 
 Fixture section ``azure_devops``: ``organization``, ``projects`` (names), ``users`` (``{name, email, pat}``;
 the first is the PAT user ``okr-bot``), ``fields`` (custom ``{reference, name, type}``), ``work_items``
-(``{project, type, title, state, tags, area, iteration, parent, points, assigned_to, target_date}``), and the
+(``{project, type, title, state, tags, area, iteration, parent, points, assigned_to, target_date, changed,
+comments}``), and the
 options named above.
 """
 
@@ -74,25 +75,24 @@ class AdoEmulator:
         self.deliveries: list[dict[str, Any]] = []
         self.pat = ADO_PAT
         self._load(section)
-        org = re.escape(self.state.organization)
-        self._routes: list[tuple[str, re.Pattern[str], Callable[..., Reply]]] = [
-            (m, re.compile(f"^/{org}{p}$", re.IGNORECASE), h) for m, p, h in (
-                ("GET", r"/_apis/connectionData", self._connection),
-                ("GET", r"(?:/(?P<project>[^/_][^/]*))?/_apis/wit/fields", self._fields),
-                ("GET", r"/_apis/projects/(?P<project>[^/]+)", self._project),
-                ("GET", r"/(?P<project>[^/]+)/_apis/wit/workitemtypes/(?P<kind>[^/]+)/states", self._states),
-                ("POST", r"/(?P<project>[^/]+)/_apis/wit/wiql", self._wiql),
-                ("POST", r"(?:/(?P<project>[^/_][^/]*))?/_apis/wit/workitemsbatch", self._batch),
-                ("POST", r"/(?P<project>[^/]+)/_apis/wit/workitems/\$(?P<kind>[^/]+)", self._create),
-                ("GET", r"(?:/(?P<project>[^/_][^/]*))?/_apis/wit/workitems/(?P<item>\d+)", self._get),
-                ("PATCH", r"(?:/(?P<project>[^/_][^/]*))?/_apis/wit/workitems/(?P<item>\d+)", self._patch),
-                ("GET", r"/(?P<project>[^/]+)/_apis/wit/workitems/(?P<item>\d+)/comments", self._comments),
-                ("POST", r"/(?P<project>[^/]+)/_apis/wit/workitems/(?P<item>\d+)/comments", self._comment),
-                ("PATCH", r"/(?P<project>[^/]+)/_apis/wit/workitems/(?P<item>\d+)/comments/(?P<cid>\d+)",
-                 self._edit_comment),
-                ("GET", r"/_apis/graph/users", self._users),
-                ("POST", r"/_apis/hooks/subscriptions", self._subscribe),
-            )]
+        routes: list[tuple[str, str, Callable[..., Reply]]] = [
+            ("GET", "/_apis/connectionData", self._connection),
+            ("GET", "[/{project}]/_apis/wit/fields", self._fields),
+            ("GET", "/_apis/projects/{project}", self._project),
+            ("GET", "/{project}/_apis/wit/workitemtypes/{kind}/states", self._states),
+            ("POST", "/{project}/_apis/wit/wiql", self._wiql),
+            ("POST", "[/{project}]/_apis/wit/workitemsbatch", self._batch),
+            ("POST", "/{project}/_apis/wit/workitems/${kind}", self._create),
+            ("GET", "[/{project}]/_apis/wit/workitems/{item}", self._get),
+            ("PATCH", "[/{project}]/_apis/wit/workitems/{item}", self._patch),
+            ("GET", "/{project}/_apis/wit/workitems/{item}/comments", self._comments),
+            ("POST", "/{project}/_apis/wit/workitems/{item}/comments", self._comment),
+            ("PATCH", "/{project}/_apis/wit/workitems/{item}/comments/{cid}", self._edit_comment),
+            ("GET", "/_apis/graph/users", self._users),
+            ("POST", "/_apis/hooks/subscriptions", self._subscribe),
+        ]
+        self._routes = [(m, f"/{self.state.organization}{t}", _route_regex(self.state.organization, t), h)
+                        for m, t, h in routes]
 
     # -- WSGI -------------------------------------------------------------------------------------------
 
@@ -121,14 +121,13 @@ class AdoEmulator:
 
     def _handle(self, request: Request, environ: dict[str, Any]) -> Reply:
         path = request.path
-        route = next(((m, rx, h) for m, rx, h in self._routes if m == request.method and rx.match(path)), None)
+        route = next(((m, t, rx, h) for m, t, rx, h in self._routes if m == request.method and rx.match(path)), None)
         if route is None:
             environ["sandbox.route"] = "{unmatched}"
             raise AdoError(404, f"VS800027: No API resource matches {request.method} {path}.",
                            "ApiResourceNotFoundException")
-        _, regex, handler = route
-        environ["sandbox.route"] = f"/{self.state.organization}" + regex.pattern.split(re.escape(
-            self.state.organization), 1)[-1].rstrip("$")
+        _, template, regex, handler = route
+        environ["sandbox.route"] = template
         user = self._authenticate(request)
         if isinstance(user, tuple):
             return user
@@ -198,6 +197,10 @@ class AdoEmulator:
             for comment in row.get("comments") or []:
                 by = self.state.user(comment.get("by")) or bot
                 self.state.add_comment(item, str(comment["text"]), str(comment.get("format") or "markdown"), by)
+            if row.get("changed"):  # a fixture's history: when the item last changed (and was created, if later)
+                changed = datetime.fromisoformat(str(row["changed"]).replace("Z", "+00:00"))
+                item.fields["System.ChangedDate"] = changed
+                item.fields["System.CreatedDate"] = min(changed, item.fields["System.CreatedDate"])
 
     # -- handlers -----------------------------------------------------------------------------------------
 
@@ -367,6 +370,18 @@ class AdoEmulator:
                        "resourceContainers": {"project": {"id": item.project}}, "createdDate": _time(self.clock.now())}
             self.deliveries.append(payload)
             threading.Thread(target=_deliver, args=(sub, payload), daemon=True).start()
+
+
+_PARTS = {"[/{project}]": r"(?:/(?P<project>[^/_][^/]*))?", "{project}": r"(?P<project>[^/]+)",
+          "{kind}": r"(?P<kind>[^/]+)", "{item}": r"(?P<item>\d+)", "{cid}": r"(?P<cid>\d+)"}
+
+
+def _route_regex(organization: str, template: str) -> re.Pattern[str]:
+    """A case-insensitive regex for a route template (Azure DevOps paths ignore letter case)."""
+    pattern = re.escape(template)
+    for part, regex in _PARTS.items():
+        pattern = pattern.replace(re.escape(part), regex)
+    return re.compile(f"^/{re.escape(organization)}{pattern}$", re.IGNORECASE)
 
 
 def _deliver(sub: Subscription, payload: dict[str, Any]) -> None:

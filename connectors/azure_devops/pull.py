@@ -7,21 +7,21 @@ then ``POST _apis/wit/workitemsbatch`` per 200 ids asking only for the fields ok
 
 Why ``timePrecision=true``: without it WIQL compares dates by *day*, and every pull would read the whole
 day again. With it, the overlap still covers clock skew between writes and the index; items read inside the
-overlap window are remembered with the ``rev`` delivered (``seen``), so an idle pull reads ids only and
-returns nothing, while an item changed again (new ``rev``) comes back.
+overlap window are remembered with the ``rev`` delivered (``seen``), so an idle pull returns nothing, while
+an item changed again (new ``rev``) comes back.
 
 WIQL answers at most 20,000 ids; above that the service refuses the query with 400 ``VS402337``. The pull
 then narrows by ``ChangedDate``: it splits the window in two and queries each half, recursively, down to one
 minute; a single minute with more than 20,000 changes is reported and the scope keeps its old watermark.
 
-The watermark is JSON: ``{"v": 1, "after": "<newest ChangedDate seen>", "seen": {"<id>": <rev>, …}}`` — the
-service's own times, never okr-sync's clock.
+The watermark is JSON: ``{"v": 1, "after": "<newest ChangedDate seen>", "seen": {"<id>": [<rev>, "<ChangedDate>"],
+…}}`` — the service's own times, never okr-sync's clock. The query leaves out each ``seen`` revision
+(``NOT ([System.Id] = 7 AND [System.Rev] = 3)``), so an idle pull is one WIQL call answering no id.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -39,28 +39,45 @@ BATCH = 200
 """``workitemsbatch`` takes at most 200 ids."""
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
+EXCLUDED = 200
+"""Revisions left out of the query at most (WIQL text is limited to 32,000 characters); more are read and
+dropped by rev instead."""
 
 
-def load_watermark(text: str | None) -> tuple[datetime | None, dict[str, int]]:
+Seen = dict[str, tuple[int, datetime]]
+"""Work item id → (rev, ChangedDate) delivered inside the overlap window."""
+
+
+def load_watermark(text: str | None) -> tuple[datetime | None, Seen]:
     """(after, seen) from a watermark (an unreadable one starts afresh)."""
     if not text:
         return None, {}
     try:
         data = json.loads(text)
-        seen = {str(k): int(v) for k, v in (data.get("seen") or {}).items()}
+        seen: Seen = {}
+        for key, (rev, stamp) in (data.get("seen") or {}).items():
+            when = parse_time(stamp)
+            if when is not None:
+                seen[str(key)] = (int(rev), when)
         return parse_time(data.get("after")), seen
     except (ValueError, TypeError, AttributeError):
         return None, {}
 
 
-def dump_watermark(after: datetime | None, seen: Mapping[str, int]) -> str:
+def dump_watermark(after: datetime | None, seen: Seen) -> str:
     """The opaque watermark string."""
-    stamp = after.astimezone(UTC).isoformat().replace("+00:00", "Z") if after else None
-    return json.dumps({"v": 1, "after": stamp, "seen": dict(sorted(seen.items()))}, separators=(",", ":"))
+    rows = {key: [rev, _iso(stamp)] for key, (rev, stamp) in sorted(seen.items())}
+    return json.dumps({"v": 1, "after": _iso(after) if after else None, "seen": rows}, separators=(",", ":"))
 
 
-def wiql_text(scope: AzureDevOpsScope, low: datetime | None, high: datetime | None) -> str:
-    """The WIQL query for the scope and a ``ChangedDate`` window ``[low, high)``."""
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def wiql_text(scope: AzureDevOpsScope, low: datetime | None, high: datetime | None,
+              seen: Seen | None = None) -> str:
+    """The WIQL query for the scope and a ``ChangedDate`` window ``[low, high)``, leaving out the revisions
+    already delivered (``seen``, at most :data:`EXCLUDED`) so an idle pull answers no id at all."""
     clauses = ["[System.TeamProject] = @project"]
     if scope.area_paths:
         clauses.append("(" + " OR ".join(f"[System.AreaPath] UNDER {_quote(p)}" for p in scope.area_paths) + ")")
@@ -72,6 +89,8 @@ def wiql_text(scope: AzureDevOpsScope, low: datetime | None, high: datetime | No
         clauses.append(f"[System.ChangedDate] >= {_quote(_wiql_time(low))}")
     if high is not None:
         clauses.append(f"[System.ChangedDate] < {_quote(_wiql_time(high))}")
+    for key, (rev, _) in sorted((seen or {}).items())[:EXCLUDED]:
+        clauses.append(f"NOT ([System.Id] = {int(key)} AND [System.Rev] = {int(rev)})")
     where = " AND ".join(clauses)  # values quoted by _quote; the scope condition is the admin's own WIQL
     return f"SELECT [System.Id] FROM workitems WHERE {where} ORDER BY [System.ChangedDate] ASC"  # noqa: S608
 
@@ -86,6 +105,7 @@ class WorkItemPuller:
         self.scope = scope
         self.overlap = overlap
         self.categories: dict[str, dict[str, str]] = {}
+        self._seen: Seen = {}
         """Work item type → state name (folded) → category, read once per type."""
 
     @property
@@ -99,23 +119,22 @@ class WorkItemPuller:
         """(items, new watermark, whether every item in scope was read, problems)."""
         after, seen = (None, {}) if full else load_watermark(since)
         low = after - self.overlap if after else None
+        self._seen = seen if low is not None else {}
         ids = self.changed_ids(low)
         rows = self.read(ids, self.translator.fields_needed(spec.number_fields))
         problems: list[ItemProblem] = []
-        fresh, revs, stamps = [], {}, []
+        fresh, delivered = [], dict(seen)
         for row in rows:
             key, rev = str(row.get("id")), row.get("rev")
-            fields = as_dict(row.get("fields"))
-            stamp = parse_time(fields.get("System.ChangedDate"))
-            if stamp is not None:
-                stamps.append(stamp)
-            if isinstance(rev, int):
-                revs[key] = (rev, stamp)
-            if not isinstance(rev, int) or seen.get(key) != rev:
-                fresh.append(row)
-        newest = max([*stamps, *([after] if after else [])], default=None)
+            stamp = parse_time(as_dict(row.get("fields")).get("System.ChangedDate"))
+            if isinstance(rev, int) and stamp is not None:
+                if delivered.get(key, (None, None))[0] == rev:
+                    continue  # read again inside the overlap, unchanged: delivered already
+                delivered[key] = (rev, stamp)
+            fresh.append(row)
+        newest = max([mark[1] for mark in delivered.values()] + ([after] if after else []), default=None)
         window = newest - self.overlap if newest else None
-        kept = {key: rev for key, (rev, stamp) in revs.items() if window and stamp and stamp >= window}
+        kept = {key: mark for key, mark in delivered.items() if window and mark[1] >= window}
         items = self._translate(fresh, spec, problems)
         return items, dump_watermark(newest, kept), low is None, problems
 
@@ -141,7 +160,7 @@ class WorkItemPuller:
     def _wiql(self, low: datetime | None, high: datetime | None) -> list[int]:
         body = self.transport.json("post", f"{quote(self.scope.project)}/_apis/wit/wiql",
                                    subject=f"the WIQL query of {self.scope_name}", query={"timePrecision": "true"},
-                                   body={"query": wiql_text(self.scope, low, high)})
+                                   body={"query": wiql_text(self.scope, low, high, self._seen)})
         rows = body.get("workItems") if isinstance(body, dict) else None
         if not isinstance(rows, list):
             raise SyncError(f"the WIQL answer for {self.scope_name} has no workItems list",
