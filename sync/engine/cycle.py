@@ -102,6 +102,7 @@ class Engine:
         self._may_write = may_write or (lambda _tracker: True)
         self._should_stop = should_stop or (lambda: False)
         self._reconciled: set[HomeItem] = set()
+        self._wrote: set[HomeItem] = set()  # homes this cycle wrote to (their absorbing pull marks nothing)
         now = self.clock()
         report = CycleReport(started=now, dry_run=dry_run)
         names = [n for n in self.connectors if only is None or n in only]
@@ -175,7 +176,7 @@ class Engine:
 
     # ------------------------------------------------------------------------------------------ pull
     def _pull(self, name: str, *, full: bool, dry_run: bool, overlay: dict[tuple[str, str], WorkItem],
-              changed: set[tuple[str, str]], mark_homes: bool = True) -> TrackerOutcome:
+              changed: set[tuple[str, str]], unmarked: frozenset[str] = frozenset()) -> TrackerOutcome:
         outcome = TrackerOutcome(name)
         connector = self.connectors[name]
         with self._step(outcome, "pull"):
@@ -184,7 +185,7 @@ class Engine:
             if dry_run:
                 overlay.update({(name, item.key): item for item in result.items})
             else:
-                homes = home_keys(self.domain.homes().values(), name) if mark_homes else set()
+                homes = home_keys(self.domain.homes().values(), name) - unmarked
                 self.store.commit_pull(name, result.items, result.watermark, full=result.full,  # type: ignore[attr-defined]
                                        homes=homes)
             changed.update((name, item.key) for item in result.items)
@@ -201,12 +202,13 @@ class Engine:
         """Pull once more where this cycle wrote, so okr-sync's own edits are not seen as changes later.
 
         Without it the next cycle would find the home items it just wrote "updated" and re-read them
-        (hence no pending marks here). Work items changed by people meanwhile are committed as usual and
-        counted in the next compute.
+        (hence no pending marks for those). Work items changed by people meanwhile are committed as usual
+        and counted in the next compute; other home items people changed meanwhile are marked pending.
         """
         for name, outcome in report.trackers.items():
             if outcome.writes and outcome.error is None:
-                absorbed = self._pull(name, full=False, dry_run=False, overlay={}, changed=set(), mark_homes=False)
+                wrote = frozenset(home.key for home in self._wrote if home.tracker == name)
+                absorbed = self._pull(name, full=False, dry_run=False, overlay={}, changed=set(), unmarked=wrote)
                 outcome.calls += absorbed.calls
                 outcome.problems.extend(p for p in absorbed.problems if p not in outcome.problems)  # said once
                 if absorbed.error is not None:
@@ -365,6 +367,7 @@ class Engine:
         for result in connector.apply(writes):
             if result.ok:
                 outcome.writes += 1
+                self._wrote.add(result.write.home)
             else:
                 failed.add(result.write.home)
                 message = str(result.error) if result.error else "write failed"

@@ -138,3 +138,28 @@ def test_a_home_whose_write_fails_stays_pending_and_a_dry_run_settles_nothing(wo
     world.engine().cycle()
     assert world.pending() == set()
     assert "okr-status::at-risk" in world.issue(2).labels
+
+
+def test_a_home_edited_while_okr_sync_writes_another_is_read_by_the_next_cycle(world: World) -> None:
+    """The pull that absorbs okr-sync's own writes marks the other homes people changed meanwhile: a label
+    removed from #2 while okr-sync writes #1 is restored by the next cycle, not by the daily reconcile."""
+    world.engine().cycle()  # the fixture's edits are settled
+    world.person.edit("gitlab", "own")  # #1 needs a write in the next cycle
+    engine = world.engine()
+    real_apply = engine.connectors["gitlab"].apply
+    edited: list[str] = []
+
+    def apply_then_person_edits(writes: Any) -> Any:
+        done = real_apply(writes)
+        if not edited:
+            edited.append(world.person.edit("gitlab", "status"))  # after okr-sync's write, before its re-read
+        return done
+
+    engine.connectors["gitlab"].apply = apply_then_person_edits  # type: ignore[method-assign]
+    report = engine.cycle()
+    assert edited and report.writes > 0 and {w.home.key for w in report.trackers["gitlab"].planned} == \
+        {f"{GITLAB_PROJECT}#1"}
+    assert world.pending() == {f"{GITLAB_PROJECT}#2"}
+    world.engine().cycle()
+    assert "okr-status::at-risk" in world.issue(2).labels
+    assert world.pending() == set()
