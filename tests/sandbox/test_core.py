@@ -94,7 +94,7 @@ def test_unknown_mount_and_control_route_answer_404_json(stub_sandbox: Sandbox) 
 def test_state_returns_every_emulator_snapshot(stub_sandbox: Sandbox) -> None:
     status, state = call(stub_sandbox.control_url + "/state")
     assert status == 200
-    assert set(state) == {"jira", "gitlab", "planner"}
+    assert set(state) == {"jira", "gitlab", "planner", "azure_devops"}
     assert [item["title"] for item in state["jira"]["items"]] == ["first", "second"]
     assert state["gitlab"]["items"] == []
 

@@ -126,6 +126,6 @@ def test_make_sandbox_gives_fresh_sandboxes_per_deployment(make_sandbox: Any, co
     assert control.faults()["rules"][0]["kind"] == "503"
     assert control.set_clock("2026-10-05T09:00:00Z", frozen=True)["now"].startswith("2026-10-05T09:00:00")
     assert control.advance(3600)["now"].startswith("2026-10-05T10:00:00")
-    assert set(control.state()) == {"jira", "gitlab", "planner"}
+    assert set(control.state()) == {"jira", "gitlab", "planner", "azure_devops"}
     control.reset()
     assert control.faults()["rules"] == [] and control.requests()["total"] == 0
