@@ -112,7 +112,12 @@ def violations(root: Path) -> list[Violation]:
         layer = next((lay for lay in LAYERS if _within(module, lay.package)), None)
         if layer is None:
             continue
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        except (SyntaxError, UnicodeDecodeError) as exc:  # cannot be checked: say so, never a traceback
+            found.append(Violation(path.relative_to(root), getattr(exc, "lineno", None) or 0, module,
+                                   "(unreadable)", f"cannot be parsed ({type(exc).__name__}: {exc}); fix it first"))
+            continue
         for line, name in imports(tree, module, is_package):
             if _within(name, ROOT) and name != ROOT and not any(_within(name, ok) for ok in layer.allowed):
                 found.append(Violation(path.relative_to(root), line, module, name, layer.why))

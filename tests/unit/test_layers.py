@@ -55,3 +55,12 @@ def test_every_crossing_is_reported_with_where_and_why(tmp_path: Path, capsys: p
     assert "sandbox/jira.py:1: okr_sync.sandbox.jira imports okr_sync.config.errors; the sandbox imports nothing" \
         in out
     assert "6 import(s) cross the layers of DESIGN.md" in out
+
+
+def test_a_module_that_cannot_be_parsed_is_reported_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    (tmp_path / "mapping").mkdir()
+    (tmp_path / "mapping" / "broken.py").write_text("def f(:\n")
+    (found,) = violations(tmp_path)
+    assert (str(found.path), found.imported) == ("mapping/broken.py", "(unreadable)")
+    assert "cannot be parsed (SyntaxError" in found.render()
