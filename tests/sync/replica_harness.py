@@ -109,8 +109,10 @@ class Churn:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="churn", daemon=True)
         jira = state["jira"]
-        self.jira_key = next(i["key"] for i in jira["issues"] if "kr:OBJ1-KR1" in i.get("labels", [])
-                             or (i["fields"].get("Key Result") == "OBJ1-KR1" and i["key"] != "PGE-2"))
+        # a done item: OBJ1-KR1 sums "Amount Recovered" over done items only (issue 19)
+        self.jira_key = next(i["key"] for i in jira["issues"] if i.get("status") == "Done" and (
+            "kr:OBJ1-KR1" in i.get("labels", []) or (i["fields"].get("Key Result") == "OBJ1-KR1"
+                                                     and i["key"] != "PGE-2")))
         self.jira_field = next(f["id"] for f in self.jira("GET", "field") if f["name"] == "Amount Recovered")
         gitlab = state["gitlab"]
         self.gitlab_iid = next(i["iid"] for i in gitlab["issues"]
@@ -130,7 +132,7 @@ class Churn:
                      {"PRIVATE-TOKEN": gitlab["token"]})
 
     def change_jira(self, flip: bool) -> None:
-        """Move OBJ1-KR1's metric: one linked item's "Amount Recovered" to 3.0 (``flip``) or 0.5."""
+        """Move OBJ1-KR1's metric: one linked done item's "Amount Recovered" to 3.0 (``flip``) or 0.5."""
         self.jira("PUT", f"issue/{self.jira_key}", {"fields": {self.jira_field: 3.0 if flip else 0.5}})
 
     def change_gitlab(self, flip: bool) -> None:
