@@ -104,15 +104,13 @@ class _Parser:
     def expr(self) -> Predicate:
         left = self.term()
         while self.word("OR"):
-            right, first = self.term(), left
-            left = lambda item, a=first, b=right: a(item) or b(item)  # noqa: E731
+            left = _either(left, self.term())
         return left
 
     def term(self) -> Predicate:
         left = self.factor()
         while self.word("AND"):
-            right, first = self.factor(), left
-            left = lambda item, a=first, b=right: a(item) and b(item)  # noqa: E731
+            left = _both(left, self.factor())
         return left
 
     def factor(self) -> Predicate:
@@ -199,8 +197,18 @@ def _tags(item: WorkItem) -> set[str]:
     return {t.strip().casefold() for t in str(item.fields.get("System.Tags") or "").split(";") if t.strip()}
 
 
+def _either(first: Predicate, second: Predicate) -> Predicate:
+    return lambda item: first(item) or second(item)
+
+
+def _both(first: Predicate, second: Predicate) -> Predicate:
+    return lambda item: first(item) and second(item)
+
+
 def _compare(name: str, op: str, value: Any, parser: _Parser) -> Predicate:
     def test(item: WorkItem) -> bool:
+        left: Any
+        right: Any
         have = item.fields.get(name)
         if name.casefold() == "system.teamproject":
             have = item.project
@@ -214,8 +222,8 @@ def _compare(name: str, op: str, value: Any, parser: _Parser) -> Predicate:
             left, right = float(have), value
         else:
             left, right = _text(item, name).casefold(), str(value).casefold()
-        return {"=": left == right, "<>": left != right, "!=": left != right, ">": left > right,
-                ">=": left >= right, "<": left < right, "<=": left <= right}[op]
+        return bool({"=": left == right, "<>": left != right, "!=": left != right, ">": left > right,
+                     ">=": left >= right, "<": left < right, "<=": left <= right}[op])
     return test
 
 
