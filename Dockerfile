@@ -33,10 +33,10 @@ COPY --from=build /install /usr/local
 RUN python -c "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in ('okr_sync.sandbox', 'trustme')))"
 USER 10001:10001
 WORKDIR /var/lib/okr-sync
-# Config is read from OKRSYNC_CONFIG; the SQLite state store (one replica) lives on the state volume.
-# For several replicas set OKRSYNC_STATE__URL=postgresql+psycopg://… (see compose.yaml).
+# Config is read from OKRSYNC_CONFIG. The state store is the file's state.url; when the file sets none, the
+# default sqlite:///okr-sync.db lands in this WORKDIR, the state volume (one replica). No OKRSYNC_STATE__URL
+# here: the environment overrides the file, and an admin's postgresql+psycopg://… would be silently ignored.
 ENV OKRSYNC_CONFIG=/etc/okr-sync/okr-sync.yaml \
-    OKRSYNC_STATE__URL=sqlite:////var/lib/okr-sync/okr-sync.db \
     OKRSYNC_SERVER__LISTEN=0.0.0.0:8080 \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1

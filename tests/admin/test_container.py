@@ -53,7 +53,10 @@ def test_runtime_stage_runs_as_non_root_with_healthcheck_and_entrypoint() -> Non
     [volumes] = [arg for word, arg in stage if word == "VOLUME"]
     assert set(json.loads(volumes)) == {"/etc/okr-sync", "/var/lib/okr-sync"}
     env = " ".join(arg for word, arg in stage if word == "ENV")
-    assert "OKRSYNC_CONFIG=/etc/okr-sync/okr-sync.yaml" in env and "/var/lib/okr-sync/" in env
+    assert "OKRSYNC_CONFIG=/etc/okr-sync/okr-sync.yaml" in env
+    # the file's state.url wins (issue 19); its default sqlite:///okr-sync.db lands on the state volume
+    assert "OKRSYNC_STATE__URL" not in env
+    assert [arg for word, arg in stage if word == "WORKDIR"][-1] == "/var/lib/okr-sync"
     assert stage[0][1].startswith("python:3.11-slim"), "a slim base keeps the image small"
 
 
