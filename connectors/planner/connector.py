@@ -79,10 +79,20 @@ class _RequestLinesToDebug(logging.Filter):
         return record.levelno >= logging.getLogger(record.name).getEffectiveLevel()
 
 
+SDK_LOGGERS = {"azure.core.pipeline.policies.http_logging_policy": logging.WARNING, "azure.identity": logging.ERROR}
+"""The Azure SDK dumps every request's headers at INFO and logs each token (``get_token succeeded``, six
+times a cycle) and each refusal (``ClientSecretCredential.get_token failed: …``, raw, on stderr even when
+nothing configured logging) itself; okr-sync reports a refused secret once, as the tracker's auth error."""
+
+
 def _quiet_request_lines() -> None:
     httpx_log = logging.getLogger("httpx")
     if not any(isinstance(f, _RequestLinesToDebug) for f in httpx_log.filters):
         httpx_log.addFilter(_RequestLinesToDebug())
+    for name, level in SDK_LOGGERS.items():
+        logger = logging.getLogger(name)
+        if logger.level < level:
+            logger.setLevel(level)
 
 
 class PlannerConnector:

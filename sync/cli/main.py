@@ -118,7 +118,7 @@ def _run_cycle(config: str | None, *, dry_run: bool, full: bool, as_json: bool) 
 def run(config: ConfigOption = None) -> None:
     """Run the daemon: scheduled and webhook-triggered cycles, /healthz /readyz /metrics, JSON logs."""
     from okr_sync.config.errors import ConfigurationError
-    from okr_sync.daemon.logs import configure_logging
+    from okr_sync.daemon.logs import configure_logging, log_what_runs
     from okr_sync.daemon.service import run_daemon
     from okr_sync.engine.runtime import runtime, secrets_of
 
@@ -126,6 +126,7 @@ def run(config: ConfigOption = None) -> None:
         with runtime(config) as rt:
             secrets = secrets_of(rt.settings)
             configure_logging(secrets)
+            log_what_runs(rt)
             code = run_daemon(rt.settings, rt.store, rt.connectors, secrets)
     except ConfigurationError as exc:
         _config_failure(exc, False)

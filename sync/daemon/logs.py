@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from okr_sync.connectors.redact import redact
 
@@ -42,3 +43,24 @@ def configure_logging(secrets: Iterable[str], *, level: int = logging.INFO) -> N
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+def store_address(url: str) -> str:
+    """The state store's URL as it may be logged: the password masked (``postgresql+psycopg://okr:***@db/okr``)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
+
+
+def log_what_runs(runtime: Any) -> None:
+    """One line at start: which configuration file, which state store and which trackers this daemon uses —
+    so an image's or an environment's override of the file never goes unnoticed."""
+    settings = runtime.settings
+    logging.getLogger("okr_sync.daemon").info(
+        "okr-sync starting", extra={"config": runtime.loaded.file or "(none)",
+                                    "store": store_address(settings.state.url),
+                                    "trackers": {name: tracker.kind for name, tracker in settings.trackers.items()}})
