@@ -14,7 +14,8 @@ FORMATS = ("html", "md", "json")
 @app.command()
 def report(
     fmt: Annotated[str, typer.Option("--format", help="html | md | json.")] = "html",
-    out: Annotated[str | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
+    out: Annotated[str | None, typer.Option("--out", help="Write here instead of stdout ('-' for stdout). HTML "
+                                            "goes to okr-report-YYYY-MM-DD.html here by default.")] = None,
     config: ConfigOption = None,
 ) -> None:
     """A summary, the KR table, KRs by agency, objectives with burn-up charts, planned vs executed, findings."""
@@ -39,13 +40,15 @@ def report(
             content = build_report(domain, rt.store, computed, now, settings=rt.settings)
     except ConfigurationError as exc:
         config_failure(exc, fmt == "json")
-    if fmt == "json" and out is None:
+    if fmt == "json" and out in (None, "-"):
         print_json(report_json(content))
         return
+    if fmt == "html" and out is None:  # 50 KB of HTML is no terminal output: a file, and where it is
+        out = f"okr-report-{now:%Y-%m-%d}.html"
     text = (render_html(content) if fmt == "html" else render_markdown(content) if fmt == "md"
             else json.dumps(report_json(content), indent=2) + "\n")
-    if out is None:
+    if out in (None, "-"):
         typer.echo(text, nl=False)
         return
     Path(out).write_text(text, encoding="utf-8")
-    typer.echo(f"report written to {Path(out).resolve()}", err=True)
+    typer.echo(f"report written to {Path(out).resolve()}", err=fmt != "html")
