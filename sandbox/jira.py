@@ -12,9 +12,9 @@ Behaviour worth knowing (see also :mod:`sandbox.jira_fixture` for the fixture fo
   field contexts/options, and shows users by ``accountId``. ``Server`` serves ``/search``
   (``startAt``/``maxResults`` capped at 1000 and echoed/``total``; ``/search/jql`` is 404) and shows
   users by ``name``/``key``.
-- **Auth.** Basic (``user``-name or e-mail + token) or ``Authorization: Bearer <token>`` (Server only:
-  a Data Center personal access token; Cloud refuses Bearer API tokens with its 401, as Cloud API
-  tokens are Basic ``e-mail:token``). No
+- **Auth.** Basic (Cloud: the account's e-mail + API token, as Cloud takes no user names; Server: user
+  name or e-mail + token) or ``Authorization: Bearer <token>`` (Server only: a Data Center personal
+  access token; Cloud refuses Bearer API tokens with its 401). No
   credentials: only ``serverInfo`` answers (as on a real site), everything else 401 in Jira's shape
   (Cloud adds ``WWW-Authenticate``, Server ``X-Seraph-LoginReason``); wrong credentials: 401 always.
   A ``read_only`` user gets 403 on every write.

@@ -288,9 +288,11 @@ class JiraState:
     # --- look-ups -----------------------------------------------------------------------------------
 
     def user_by_login(self, login: str) -> User | None:
-        """The user a basic-auth login names (name or e-mail, case-insensitive)."""
+        """The user a basic-auth login names, case-insensitive: Cloud takes only the account's e-mail
+        (with an API token), Server the user name or e-mail."""
         low = login.lower()
-        return next((u for u in self.users if low in (u.name.lower(), u.email.lower())), None)
+        return next((u for u in self.users if low == u.email.lower() or (not self.cloud and low == u.name.lower())),
+                    None)
 
     def new_comment(self, author: str, body: str, now: datetime) -> Comment:
         """A comment as this deployment stores it: Cloud keeps the document, v2 shows it converted back."""

@@ -17,7 +17,7 @@ def test_bot_has_every_permission_and_viewer_only_browse(deployment: str) -> Non
     try:
         info = sb.info["jira"]
         bot = JIRA(info["url"], basic_auth=(info["user"], info["token"]))
-        viewer = JIRA(info["url"], basic_auth=("viewer", "sandbox-jira-readonly"))
+        viewer = JIRA(info["url"], basic_auth=(info["readonly_user"], "sandbox-jira-readonly"))
         mine = bot.my_permissions(projectKey="OKR", permissions=WANTED)["permissions"]
         assert {k: v["havePermission"] for k, v in mine.items()} == {
             "BROWSE_PROJECTS": True, "EDIT_ISSUES": True, "ADD_COMMENTS": True}

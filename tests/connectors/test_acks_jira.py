@@ -57,7 +57,7 @@ def site(request: pytest.FixtureRequest, make_sandbox: Callable[..., Any]) -> It
 
 
 def _as_ana(site: JiraSite) -> JIRA:
-    return JIRA(site.info["url"], basic_auth=("ana", "t-ana"), max_retries=0)
+    return JIRA(site.info["url"], basic_auth=("ana@sandbox.example" if site.cloud else "ana", "t-ana"), max_retries=0)
 
 
 def _ana(site: JiraSite) -> str:

@@ -63,7 +63,7 @@ def raw(sb: Sandbox, method: str, path: str, body: Any = None, *, auth: str | No
         headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
     """A plain HTTP call to the Jira emulator: (status, headers, parsed JSON or None)."""
     info = sb.info["jira"]
-    creds = {"bot": (info["user"], info["token"]), "viewer": ("viewer", "sandbox-jira-readonly"),
+    creds = {"bot": (info["user"], info["token"]), "viewer": (info["readonly_user"], "sandbox-jira-readonly"),
              "bad": (info["user"], "wrong-token")}
     hdrs = {"Content-Type": "application/json", **(headers or {})}
     if auth in creds:

@@ -40,7 +40,8 @@ def test_info_follows_the_machine_readable_contract(stub_sandbox: Sandbox) -> No
     assert info["gitlab"]["url"] == base + "/gitlab"
     assert info["planner"]["graph_url"] == base + "/graph/v1.0"
     assert info["control"] == base + "/_sandbox" == stub_sandbox.control_url
-    assert info["jira"]["user"] == "okr-bot" and info["jira"]["token"] == "sandbox-jira-token"
+    # Cloud (the default) takes the account's e-mail with an API token; Server the user name
+    assert info["jira"]["user"] == "okr-bot@sandbox.example" and info["jira"]["token"] == "sandbox-jira-token"
     assert info["jira"]["deployment"] == "Cloud"
     assert info["gitlab"]["token"] == "sandbox-gitlab-token"
     assert info["planner"]["authority"].startswith("https://127.0.0.1:")

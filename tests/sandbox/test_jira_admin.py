@@ -41,7 +41,7 @@ def test_empty_fixture_is_exactly_what_issue_5_says(deployment: str) -> None:
         assert steps == [["In Progress", "Done"], ["To Do", "Done"]]
         assert client.issue(issue.key).fields.status.statusCategory.key == "done"
         client.close()
-        viewer = JIRA(info["url"], basic_auth=("viewer", "sandbox-jira-readonly"))
+        viewer = JIRA(info["url"], basic_auth=(info["readonly_user"], "sandbox-jira-readonly"))
         with pytest.raises(JIRAError) as refused:
             viewer.add_comment(issue.key, "hi")
         assert refused.value.status_code == 403
