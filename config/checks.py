@@ -10,7 +10,7 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -81,8 +81,8 @@ def _errors(data: dict[str, Any]) -> Iterator[Problem]:
     cycles = list(_items(data.get("cycles")))
     yield from _duplicates("cycles", [(i, c.get("id")) for i, c in cycles], "cycle")
     for index, cycle in cycles:
-        start, end = cycle.get("start"), cycle.get("end")
-        if isinstance(start, date) and isinstance(end, date) and start >= end:
+        start, end = _as_date(cycle.get("start")), _as_date(cycle.get("end"))
+        if start is not None and end is not None and start >= end:
             yield Problem(f"cycles.{index}.end", f"cycle {cycle.get('id')} ends ({end}) before or on its start "
                                                  f"({start}); the end must come after the start")
     cycle_ids = [str(c.get("id")) for _, c in cycles]
@@ -264,3 +264,18 @@ def _people(data: dict[str, Any], objectives: list[tuple[int, dict[str, Any]]]) 
                 yield Problem(f"{at}.key_results.{k_index}.owner",
                               f"{owner} owns a KR of the cross-sector objective {objective.get('id')} but has no "
                               "department; give the person (or the KR) a department")
+
+
+def _as_date(value: Any) -> date | None:
+    """A date as validation will type it: a YAML date, or an ISO date string (a quoted '2026-09-01' is a
+    date too, so cross-field checks see it); anything else is left to the type checks."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None

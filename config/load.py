@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,7 +117,7 @@ def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, 
 
 def _type_problems(exc: ValidationError, doc: SourceDocument, data: dict[str, Any]) -> list[Problem]:
     problems = []
-    for error in exc.errors(include_input=False, include_url=False):
+    for error in exc.errors(include_input=True, include_url=False):  # input shown only by _typed_value
         path = _data_path(error["loc"], data)
         if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
             path = (*path, str(error.get("ctx", {}).get("discriminator", "kind")).strip("'"))
@@ -168,8 +169,28 @@ def _message(error: Any, path: KeyPath) -> str:
         return f"unknown {discriminator} '{tag!s}'; expected one of {ctx.get('expected_tags')}"
     if kind == "union_tag_not_found":
         return f"{error.get('ctx', {}).get('discriminator', 'kind')} is required"
+    typed = _typed_value(error)
+    if typed is not None:
+        return typed
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
+
+
+def _typed_value(error: Any) -> str | None:
+    """Messages that name what was typed and the form wanted, for the mistakes people make: a value not in
+    a fixed list (``kind: vanity``), a decimal comma (``baseline: 3,2``), a date not in ISO form
+    (``start: 01/10/2026``). Only these kinds show the input: they are never secrets."""
+    kind, value = error["type"], error.get("input")
+    if kind == "literal_error":
+        allowed = [a.strip().strip("'") for a in str(error.get("ctx", {}).get("expected", "")).replace(" or ", ", ")
+                   .split(",") if a.strip()]
+        return f"'{value}' is not allowed here; use one of {', '.join(allowed)}"
+    if kind in ("float_parsing", "int_parsing") and isinstance(value, str) and re.fullmatch(r"-?\d+,\d+", value):
+        return (f"{value} is not a YAML number; write {value.replace(',', '.')} (numbers in okr-sync.yaml take a "
+                "decimal point, whatever the locale)")
+    if kind.startswith(("date_", "datetime_")) and isinstance(value, str):
+        return f"'{value}' is not a date okr-sync reads; write YYYY-MM-DD, e.g. 2026-10-01 for 1 October 2026"
+    return None
 
 
 def _unknown_tracker_kind(tag: str) -> str:

@@ -109,7 +109,8 @@ def parse(text: str, *, file: str | None = None, environ: Mapping[str, str] | No
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigurationError(
-            [Problem("", f"malformed YAML: {reason}; check indentation and quoting", line=line, file=file)]
+            [decimal_comma(text, file) or
+             Problem("", f"malformed YAML: {reason}; check indentation and quoting", line=line, file=file)]
         ) from None
     if node is None:
         raise ConfigurationError(
@@ -122,7 +123,8 @@ def parse(text: str, *, file: str | None = None, environ: Mapping[str, str] | No
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigurationError(
-            [Problem("", f"unsupported YAML: {reason}; okr-sync reads plain mappings, lists and scalars "
+            [decimal_comma(text, file) or
+             Problem("", f"unsupported YAML: {reason}; okr-sync reads plain mappings, lists and scalars "
                          "(no tags, no merge keys)", line=mark.line + 1 if mark is not None else None, file=file)]
         ) from None
     if not isinstance(value, dict):
@@ -201,3 +203,18 @@ def _interpolate(value: str, path: KeyPath, doc: SourceDocument, env: Mapping[st
         return env[name]
 
     return _VAR.sub(replace, value)
+
+
+_DECIMAL_COMMA = re.compile(r"(?P<key>[A-Za-z_][\w-]*)\s*:\s*(?P<whole>-?\d+),(?P<fraction>\d+)\s*(?=[,}\]#]|$)")
+
+
+def decimal_comma(text: str, file: str | None) -> Problem | None:
+    """A number written with a decimal comma (``baseline: 3,2``), which YAML reads as two things inside
+    ``{…}``: the likely cause of a YAML error, reported on its own line with the form YAML wants."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _DECIMAL_COMMA.search(line.split(" #", 1)[0])
+        if match and not line.lstrip().startswith("#"):
+            typed, meant = f"{match['whole']},{match['fraction']}", f"{match['whole']}.{match['fraction']}"
+            return Problem(match["key"], f"{typed} is not a YAML number; write {meant} (numbers in okr-sync.yaml "
+                                         "take a decimal point, whatever the locale)", line=number, file=file)
+    return None
