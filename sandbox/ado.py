@@ -128,6 +128,7 @@ class AdoEmulator:
                            "ApiResourceNotFoundException")
         _, template, regex, handler = route
         environ["sandbox.route"] = template
+        environ["sandbox.query"] = handler in (self._wiql, self._batch)  # POSTs that only read: not writes
         user = self._authenticate(request)
         if isinstance(user, tuple):
             return user
@@ -201,6 +202,8 @@ class AdoEmulator:
                 changed = datetime.fromisoformat(str(row["changed"]).replace("Z", "+00:00"))
                 item.fields["System.ChangedDate"] = changed
                 item.fields["System.CreatedDate"] = min(changed, item.fields["System.CreatedDate"])
+                if "Microsoft.VSTS.Common.ClosedDate" in item.fields:
+                    item.fields["Microsoft.VSTS.Common.ClosedDate"] = changed
 
     # -- handlers -----------------------------------------------------------------------------------------
 

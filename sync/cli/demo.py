@@ -26,6 +26,7 @@ def demo_environment(info: Mapping[str, Any]) -> dict[str, str]:
     """The ``${SANDBOX_*}`` variables the demo configuration reads, from a running sandbox's info."""
     jira, gitlab, planner = info["jira"], info["gitlab"], info["planner"]
     return {
+        **_every_entry(info),
         "SANDBOX_JIRA_URL": jira["url"], "SANDBOX_JIRA_TOKEN": jira["token"],
         "SANDBOX_JIRA_EMAIL": jira.get("email") or f"{jira['user']}@sandbox.example",
         "SANDBOX_GITLAB_URL": gitlab["url"], "SANDBOX_GITLAB_TOKEN": gitlab["token"],
@@ -33,6 +34,13 @@ def demo_environment(info: Mapping[str, Any]) -> dict[str, str]:
         "SANDBOX_CA_CERT": planner["ca_cert"], "SANDBOX_PLANNER_SECRET": planner["client_secret"],
         "SANDBOX_PLAN_ID": str(planner["plan_id"]),
     }
+
+
+def _every_entry(info: Mapping[str, Any]) -> dict[str, str]:
+    """``SANDBOX_<EMULATOR>_<KEY>`` for every text entry of every emulator in the info, so an emulator added
+    to the sandbox reaches the demo configuration without a line here (``SANDBOX_AZURE_DEVOPS_URL``)."""
+    return {f"SANDBOX_{name}_{key}".upper(): value for name, entry in info.items() if isinstance(entry, Mapping)
+            for key, value in entry.items() if isinstance(value, str)}
 
 
 def demo_now() -> datetime:
@@ -73,7 +81,7 @@ def run_demo(out_dir: Path, *, on_step: Callable[[str], None] = lambda s: None,
     state_path = out_dir / "okr-sync-demo.db"
     for stale in out_dir.glob("okr-sync-demo.db*"):
         stale.unlink()
-    on_step("starting the sandbox (Jira, GitLab, Microsoft Graph) with the public-sector demo…")
+    on_step("starting the sandbox (Jira, GitLab, Microsoft Graph, Azure DevOps) with the public-sector demo…")
     with Sandbox("demo") as sandbox:
         if sandbox_ready is not None:
             sandbox_ready(sandbox)

@@ -45,12 +45,12 @@ def story_points_done_before(kr_id: str, moment: datetime) -> float:
 
 
 def test_objectives_krs_owners_departments_and_cross_sector(report: Report) -> None:
-    assert [o.id for o in report.objectives] == ["OBJ1", "OBJ2", "OBJ3"]
-    assert [o.status.cross_sector for o in report.objectives] == [True, False, True]
+    assert [o.id for o in report.objectives] == ["OBJ1", "OBJ2", "OBJ3", "OBJ4"]
+    assert [o.status.cross_sector for o in report.objectives] == [True, False, True, False]
     assert report.objectives[2].status.departments == ("Audit Court", "Health Surveillance Agency")
     assert [(e.kr.id, e.kr.owner) for e in report.objectives[0].key_results] == [
         ("OBJ1-KR1", "joao.lima"), ("OBJ1-KR2", "ana.costa"), ("OBJ1-KR3", "rui.alves"), ("OBJ1-KR4", "lucia.ferraz")]
-    assert sum(len(o.key_results) for o in report.objectives) == 9
+    assert sum(len(o.key_results) for o in report.objectives) == 11
 
 
 def test_burnup_of_a_kr_follows_the_story_week_by_week(report: Report) -> None:
@@ -99,7 +99,7 @@ def test_html_is_self_contained_with_one_chart_per_kr_and_objective(demo: DemoRu
     assert demo.html_path is not None and demo.html_path.exists()
     page = demo.html_path.read_text(encoding="utf-8")
     assert page == render_html(report)  # the demo's own report: the same content, names and links
-    assert page.count('<figure class="chart burnup"') == 9 + 3
+    assert page.count('<figure class="chart burnup"') == 11 + 4
     for subject in [*demo.domain.key_results, *demo.domain.objectives]:
         assert f'data-subject="{subject}"' in page
     assert not re.search(r"<script|<link|<img|<iframe|\bsrc=|url\(", page)
@@ -118,7 +118,7 @@ def test_kr_table_is_pre_sorted_by_urgency_with_other_orders_by_anchor(report: R
     default = page.split('id="by-status"')[1].split('id="by-owner"')[0]
     shown = re.findall(r'<span class="st st-(\w+)">', default)
     urgency = [STATUSES[value].urgency for value in shown]
-    assert urgency == sorted(urgency) and len(shown) == 9
+    assert urgency == sorted(urgency) and len(shown) == 11
     for anchor in ("by-owner", "by-agency", "by-objective"):
         assert f'href="#{anchor}"' in page and f'id="{anchor}"' in page
 
@@ -139,7 +139,7 @@ def test_markdown_and_json(report: Report) -> None:
     assert "## OBJ1 Recover tax debt faster without new lawsuits · cross-sector" in md
     assert "| Rui Alves | " in md and "OBJ1-KR3 Publish the debt-settlement portal](http" in md
     data = json.loads(json.dumps(report_json(report)))
-    assert [o["id"] for o in data["objectives"]] == ["OBJ1", "OBJ2", "OBJ3"]
+    assert [o["id"] for o in data["objectives"]] == ["OBJ1", "OBJ2", "OBJ3", "OBJ4"]
     kr3 = data["objectives"][0]["key_results"][2]
     assert kr3["id"] == "OBJ1-KR3" and kr3["kind"] == "deliverable"
     assert kr3["burnup"]["expected"][0] == ["2026-10-01T00:00:00+00:00", 0.0]
@@ -154,7 +154,8 @@ def fake_environment(tmp: Path) -> dict[str, str]:
             "SANDBOX_JIRA_EMAIL": "x@example.gov",
             "SANDBOX_GITLAB_URL": "http://127.0.0.1:9/gitlab", "SANDBOX_GITLAB_TOKEN": "x",
             "SANDBOX_GRAPH_URL": "https://127.0.0.1:9/graph/v1.0", "SANDBOX_AUTHORITY": "https://127.0.0.1:9/login",
-            "SANDBOX_CA_CERT": str(cert), "SANDBOX_PLANNER_SECRET": "x", "SANDBOX_PLAN_ID": "plan"}
+            "SANDBOX_CA_CERT": str(cert), "SANDBOX_PLANNER_SECRET": "x", "SANDBOX_PLAN_ID": "plan",
+            "SANDBOX_AZURE_DEVOPS_URL": "http://127.0.0.1:9/ado/okr", "SANDBOX_AZURE_DEVOPS_PAT": "x"}
 
 
 @pytest.mark.parametrize("fmt", ["html", "md", "json"])
@@ -168,9 +169,9 @@ def test_cli_report_writes_each_format(demo: DemoRun, tmp_path: Path, fmt: str) 
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
     checks: dict[str, Any] = {
-        "html": lambda: text.count('<figure class="chart burnup"') == 12,
-        "md": lambda: text.count("\n## OBJ") == 3,
-        "json": lambda: len(json.loads(text)["objectives"]) == 3,
+        "html": lambda: text.count('<figure class="chart burnup"') == 15,  # 11 KRs + 4 objectives
+        "md": lambda: text.count("\n## OBJ") == 4,
+        "json": lambda: len(json.loads(text)["objectives"]) == 4,
     }
     assert checks[fmt]()
 

@@ -13,6 +13,7 @@ from jira import JIRA
 
 from okr_sync.config.load import load_config
 from okr_sync.sandbox.fixtures.demo import (
+    ADO_HOMES,
     GITLAB_HOMES,
     JIRA_HOMES,
     PLAN_ID,
@@ -46,11 +47,11 @@ def test_objectives_have_a_why_and_two_are_shared_across_agencies() -> None:
         assert owners == set(objective.departments), objective.id
 
 
-def test_key_results_mix_kinds_and_span_all_three_trackers() -> None:
+def test_key_results_mix_kinds_and_span_all_four_trackers() -> None:
     assert len(KEY_RESULTS) >= 8
     kinds = Counter(kr.kind for kr in KEY_RESULTS)
     assert kinds["value"] >= 3 and kinds["quality"] >= 2 and kinds["deliverable"] == 1
-    assert {kr.tracker for kr in KEY_RESULTS} == {"jira", "gitlab", "planner"}
+    assert {kr.tracker for kr in KEY_RESULTS} == {"jira", "gitlab", "planner", "azure_devops"}
     assert len({kr.id for kr in KEY_RESULTS}) == len(KEY_RESULTS)
 
 
@@ -171,6 +172,7 @@ def test_demo_config_validates_and_points_at_the_fixtures_homes() -> None:
         "SANDBOX_GRAPH_URL": "http://127.0.0.1:8765/graph/v1.0", "SANDBOX_AUTHORITY": "https://127.0.0.1:8766",
         "SANDBOX_CA_CERT": "/tmp/sandbox-ca.pem", "SANDBOX_PLANNER_SECRET": "sandbox-planner-secret",
         "SANDBOX_PLAN_ID": PLAN_ID,
+        "SANDBOX_AZURE_DEVOPS_URL": "http://127.0.0.1:8765/ado/okr", "SANDBOX_AZURE_DEVOPS_PAT": "sandbox-ado-pat",
     }
     loaded = load_config(DEMO_CONFIG, environ=environ)
     settings = loaded.settings
@@ -188,7 +190,7 @@ def test_demo_config_validates_and_points_at_the_fixtures_homes() -> None:
         known = directory[configured_person.id]
         assert configured_person.department == known["department"]
         assert configured_person.identities == {"jira": known["jira"]["accountId"], "gitlab": known["gitlab"],
-                                                "planner": known["planner"]}
+                                                "planner": known["planner"], "azure_devops": known["azure_devops"]}
     for story_kr in KEY_RESULTS:
         objective_id, kr = configured[story_kr.id]
         assert objective_id == story_kr.objective and kr.owner == story_kr.owner and kr.kind == story_kr.kind
@@ -197,5 +199,8 @@ def test_demo_config_validates_and_points_at_the_fixtures_homes() -> None:
             assert kr.home.key == JIRA_HOMES[story_kr.id] and kr.home.key in jira_keys
         elif story_kr.tracker == "gitlab":
             assert kr.home.iid == GITLAB_HOMES[story_kr.id]
+        elif story_kr.tracker == "azure_devops":
+            assert kr.home.id == ADO_HOMES[story_kr.id]
+            assert fixture["azure_devops"]["work_items"][kr.home.id - 1]["title"] == story_kr.title
         else:
             assert kr.home.task == planner_task_id(story_kr.id) and kr.home.task in task_ids

@@ -150,7 +150,7 @@ def test_readiness_health_and_metrics(daemon: RecordedDaemon, demo: Sandbox, con
     assert metric(text, "okr_sync_api_calls_total", tracker="gitlab") > 0
     assert metric(text, "okr_sync_cycle_duration_seconds_count") == 1
     assert sum(metric(text, "okr_sync_key_results", status=s)
-               for s in ("not_started", "on_track", "at_risk", "off_track", "done")) == 9
+               for s in ("not_started", "on_track", "at_risk", "off_track", "done")) == 11
     assert "okr_sync_errors_total" in text and "okr_sync_freshness_lag_seconds" in text
     assert call(daemon.address, "/nowhere")[0] == 404
 
