@@ -365,8 +365,10 @@ class Sandbox:
         deployment = getattr(jira_state, "deployment", None) or self._jira_deployment or \
             (self._fixture.get("jira") or {}).get("deployment") or "Cloud"
         return {
-            "jira": {"url": base + mounts["jira"], "user": JIRA_USER, "token": JIRA_TOKEN,
-                     "deployment": str(deployment), "readonly_user": JIRA_READONLY[0],
+            "jira": {"url": base + mounts["jira"], "user": self._jira_login(jira_state, JIRA_USER, deployment),
+                     "token": JIRA_TOKEN, "email": self._jira_email(jira_state),
+                     "deployment": str(deployment),
+                     "readonly_user": self._jira_login(jira_state, JIRA_READONLY[0], deployment),
                      "readonly_token": JIRA_READONLY[1]},
             "gitlab": {"url": base + mounts["gitlab"], "token": GITLAB_TOKEN,
                        "readonly_token": GITLAB_READONLY_TOKEN,
@@ -387,6 +389,20 @@ class Sandbox:
         projects = list(getattr(state, "projects", {}) or ["Portal"])
         return {"url": f"{mount_url}/{organization}", "pat": getattr(ado, "pat", "sandbox-ado-pat"),
                 "project": projects[0]}
+
+    @staticmethod
+    def _jira_login(state: Any, name: str, deployment: Any) -> str:
+        """The basic-auth login of a Jira user: the e-mail on Cloud (which takes no user names), else the name."""
+        if str(deployment) != "Cloud":
+            return name
+        user = next((u for u in getattr(state, "users", []) if u.name == name), None)
+        return str(user.email) if user is not None else f"{name}@sandbox.example"
+
+    @staticmethod
+    def _jira_email(state: Any) -> str:
+        """The bot's e-mail: the login of Jira Cloud's basic auth (e-mail + API token)."""
+        bot = next((u for u in getattr(state, "users", []) if u.name == JIRA_USER), None)
+        return str(bot.email) if bot is not None else f"{JIRA_USER}@sandbox.example"
 
     def _gitlab_names(self) -> dict[str, Any]:
         """The fixture's main GitLab group and project: from ``meta``, else its first ones, else okr."""
