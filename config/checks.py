@@ -198,8 +198,9 @@ def _home(at: str, home: Any, trackers: dict[str, Any]) -> Iterator[Problem]:
 
 
 def _key_result(at: str, kr: dict[str, Any], trackers: dict[str, Any], objective_ids: list[str]) -> Iterator[Problem]:
-    if not str(kr.get("owner") or "").strip():
-        yield Problem(f"{at}.owner", f"KR {kr.get('id')} has no owner; every KR needs one accountable person")
+    if not str(kr.get("owner") or "").strip() and not any(str(o or "").strip() for o in _owners_list(kr)):
+        yield Problem(f"{at}.owner", f"KR {kr.get('id')} has no owner; every KR needs one accountable person "
+                                     "(owner: <person>, or owners: [<person>, <person>] for co-owners)")
     for index, objective in enumerate(kr.get("objectives") or []):
         if str(objective) not in objective_ids:
             yield Problem(f"{at}.objectives.{index}",
@@ -253,17 +254,17 @@ def _people(data: dict[str, Any], objectives: list[tuple[int, dict[str, Any]]]) 
                                          " (owners are ids of the people directory)")
         cross = len(set(objective.get("departments") or [])) >= 2
         for k_index, kr in _items(objective.get("key_results")):
-            owner = kr.get("owner")
-            if owner is None:
-                continue
-            if str(owner) not in ids:
-                yield Problem(f"{at}.key_results.{k_index}.owner",
-                              f"unknown person '{owner}'{_suggest(owner, ids)} (owners are ids of the people "
-                              "directory)")
-            elif cross and not kr.get("department") and not departments.get(str(owner)):
-                yield Problem(f"{at}.key_results.{k_index}.owner",
-                              f"{owner} owns a KR of the cross-sector objective {objective.get('id')} but has no "
-                              "department; give the person (or the KR) a department")
+            named = [("owner", kr.get("owner"))] if kr.get("owner") is not None else []
+            named += [(f"owners.{i}", o) for i, o in enumerate(_owners_list(kr))]
+            for key, owner in named:
+                if str(owner) not in ids:
+                    yield Problem(f"{at}.key_results.{k_index}.{key}",
+                                  f"unknown person '{owner}'{_suggest(owner, ids)} (owners are ids of the people "
+                                  "directory)")
+                elif cross and not kr.get("department") and not departments.get(str(owner)):
+                    yield Problem(f"{at}.key_results.{k_index}.{key}",
+                                  f"{owner} owns a KR of the cross-sector objective {objective.get('id')} but has "
+                                  "no department; give the person (or the KR) a department")
 
 
 def _as_date(value: Any) -> date | None:
@@ -279,3 +280,9 @@ def _as_date(value: Any) -> date | None:
         except ValueError:
             return None
     return None
+
+
+def _owners_list(kr: dict[str, Any]) -> list[Any]:
+    """A KR's ``owners`` (co-owners) as written, when it is a list."""
+    owners = kr.get("owners")
+    return list(owners) if isinstance(owners, list) else []

@@ -143,7 +143,10 @@ class KeyResult(Strict):
 
     id: str
     title: str
-    owner: str | None = None
+    owner: str | None = Field(None, description="The person accountable (a people id); the first of owners.")
+    owners: list[str] = Field(default_factory=list, description="Co-owners, e.g. one per agency of a cross-agency "
+                              "KR: every one's typed value and acknowledgement counts, every one's department "
+                              "makes the objective cross-sector. owner, when also given, comes first.")
     department: str | None = None
     kind: Literal["value", "quality", "deliverable"] = "value"
     measure: Annotated[MetricMeasure | CompletionMeasure, Field(discriminator="type")]
@@ -151,6 +154,16 @@ class KeyResult(Strict):
     weight: float = Field(1.0, gt=0)
     confidence: int | None = Field(None, ge=0, le=10)
     objectives: list[str] = Field(default_factory=list, description="Further objectives this KR serves.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _co_owners(cls, data: Any) -> Any:
+        """``owner`` and ``owners`` are one list: owner first, no one twice; ``owner`` is always its first."""
+        if not isinstance(data, dict) or not isinstance(data.get("owners", []), list):
+            return data
+        everyone = [o for o in [data.get("owner"), *data.get("owners", [])] if o is not None]
+        unique = list(dict.fromkeys(str(o) for o in everyone))
+        return {**data, "owner": unique[0] if unique else None, "owners": unique}
 
 
 class Objective(Strict):

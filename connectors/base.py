@@ -49,9 +49,21 @@ class PullSpec:
     links only names in this set, so a bucket called "Backlog" is not taken for an unknown KR."""
     locale: str = "en"
     """The configured locale: how numbers people type are read (``mapping.numbers``)."""
+    co_owners: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """KR id → every owner's identity on this tracker, for KRs with several owners (``owners_of``)."""
     number_paths: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Number field name → where KRs configure it (``objectives[0].key_results[1].measure.source.sum_field
     (KR OBJ1-KR2)``): a field the tracker lacks is a problem of those KRs, named by their keys."""
+
+
+    def owners_of(self, kr_id: str | None) -> tuple[str, ...]:
+        """The identities on this tracker of every owner of a KR: any one's typed value counts."""
+        if kr_id is None:
+            return ()
+        if kr_id in self.co_owners:
+            return self.co_owners[kr_id]
+        owner = self.owners.get(kr_id)
+        return (owner,) if owner else ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -201,6 +201,15 @@ class KeyResult:
     milestones: tuple[tuple[date, float], ...] = ()
     home: HomeItem | None = None
     confidence: int | None = None
+    owners: tuple[str, ...] = ()
+    """Every owner, ``owner`` first (co-owned KRs name several; empty means just ``owner``)."""
+    departments: tuple[str, ...] = ()
+    """Every owner's department (a cross-agency KR counts each), ``department`` first."""
+
+    @property
+    def all_owners(self) -> tuple[str, ...]:
+        """``owners``, or ``(owner,)`` for a KR built without them."""
+        return self.owners or ((self.owner,) if self.owner else ())
 
 
 def require_aware(now: datetime, function: str, subject: str) -> datetime:

@@ -20,7 +20,7 @@ from okr_sync.mapping.results import KrStatus, ObjectiveStatus
 
 def _departments(objective: Objective, krs: Sequence[KeyResult]) -> tuple[str, ...]:
     seen: dict[str, None] = {}
-    for name in (*objective.departments, *(kr.department for kr in krs)):
+    for name in (*objective.departments, *(d for kr in krs for d in (kr.departments or (kr.department,)))):
         if name and name.strip():
             seen.setdefault(name.strip(), None)
     return tuple(seen)

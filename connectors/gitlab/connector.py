@@ -120,7 +120,7 @@ class GitLabConnector:
                 notes = []
             values["checkins"] = checkin_notes(notes)
             if kr_id is not None:
-                manual, ignored = manual_value(notes, self.settings.manual_value_prefix, spec.owners.get(kr_id),
+                manual, ignored = manual_value(notes, self.settings.manual_value_prefix, spec.owners_of(kr_id),
                                                number_format(spec.locale))
         acks = ack_signs(issue, notes, self.settings.write.ack_label_prefix)
         return HomeState(home, exists=True, values=values, manual=manual, title=issue.get("title"), acks=acks,

@@ -17,7 +17,7 @@ lines in people's notes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from okr_sync.connectors.base import AckSign, DesiredHome, HomeState, Write
@@ -106,7 +106,7 @@ def checkin_notes(notes: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any
     return found
 
 
-def manual_value(notes: Iterable[Mapping[str, Any]], prefix: str, owner: str | None,
+def manual_value(notes: Iterable[Mapping[str, Any]], prefix: str, owner: str | Sequence[str] | None,
                  fmt: NumberFormat) -> tuple[ManualValue | None, tuple[IgnoredValue, ...]]:
     """The latest ``<prefix> <number>`` line by the KR's owner (its last such line per note), and the newer
     ones that do not count (another author, or not a number in the locale): :func:`mapping.typed.choose_manual`."""
@@ -120,7 +120,8 @@ def manual_value(notes: Iterable[Mapping[str, Any]], prefix: str, owner: str | N
             continue
         username = str(author.get("username") or "")
         typed.append(TypedValue(matches[-1], f"{username}\x1f{author.get('id')}", username, at))
-    return choose_manual(typed, owners=[owner] if owner else [], fmt=fmt, is_owner=_typed_by)
+    owners = [owner] if isinstance(owner, str) else list(owner or ())
+    return choose_manual(typed, owners=owners, fmt=fmt, is_owner=_typed_by)
 
 
 def _typed_by(value: TypedValue, owner: str) -> bool:

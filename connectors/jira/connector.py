@@ -180,7 +180,7 @@ class JiraConnector:
         out: dict[HomeItem, HomeState] = {}
         for home in dict.fromkeys(homes):
             kr = spec.manual_homes.get(home)
-            out[home] = read_home(self.session, home, fields, manual, kr, spec.owners.get(kr or ""), self.memory,
+            out[home] = read_home(self.session, home, fields, manual, kr, spec.owners_of(kr), self.memory,
                                   fmt=number_format(spec.locale))
         resolve_own_comments(self.session, out, self.memory)
         self._issue_ids.update({home.key: int(state.values["issue_id"]) for home, state in out.items()

@@ -19,7 +19,7 @@ newest page is read from ``/issue/{key}/changelog`` when there are more.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, cast
@@ -43,7 +43,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def read_home(session: JiraSession, home: HomeItem, fields: WriteFields, manual: JiraField | None,
-              manual_kr: str | None, owner: str | None, memory: CommentMemory | None = None,
+              manual_kr: str | None, owner: str | Sequence[str] | None, memory: CommentMemory | None = None,
               fmt: NumberFormat = DEFAULT_FORMAT) -> HomeState:
     """The current state of one home issue (``exists=False`` when Jira says 404).
 
@@ -275,7 +275,7 @@ def _who(author: Mapping[str, Any]) -> str:
     return str(author.get("accountId") or author.get("name") or author.get("key") or "unknown")
 
 
-def _manual(raw: Mapping[str, Any], manual: JiraField, owner: str | None, fmt: NumberFormat,
+def _manual(raw: Mapping[str, Any], manual: JiraField, owner: str | Sequence[str] | None, fmt: NumberFormat,
             changelog: Callable[[], list[Mapping[str, Any]]]) -> tuple[ManualValue | None, tuple[IgnoredValue, ...]]:
     """The manual-value field as the owner's value, or why it does not count (``mapping.typed``): who
     last changed it comes from the changelog (the reporter when it was set at creation)."""
@@ -296,7 +296,8 @@ def _manual(raw: Mapping[str, Any], manual: JiraField, owner: str | None, fmt: N
         return None, ()
     name = str(author.get("displayName") or author.get("name") or author.get("accountId") or "unknown")
     typed = TypedValue(text, _who(author), name, at)
-    return choose_manual([typed], owners=[owner] if owner else [], fmt=fmt, is_owner=lambda _v, o: _is(author, o))
+    owners = [owner] if isinstance(owner, str) else list(owner or ())  # any co-owner's value counts
+    return choose_manual([typed], owners=owners, fmt=fmt, is_owner=lambda _v, o: _is(author, o))
 
 
 def _with_changelog(session: JiraSession, home: HomeItem) -> Mapping[str, Any]:

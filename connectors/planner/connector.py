@@ -220,7 +220,7 @@ class PlannerConnector:
             if plan_id not in plan_names:
                 plan_names[plan_id] = self._ops.category_names(plan_id)
             kr_id = spec.manual_homes.get(home)
-            manual, ignored = self._manual(details, spec.owners.get(kr_id), fmt) if kr_id else (None, ())
+            manual, ignored = self._manual(details, spec.owners_of(kr_id), fmt) if kr_id else (None, ())
             states[home] = HomeState(
                 home=home, exists=True, etag=task.get("@odata.etag"), title=task.get("title"), manual=manual,
                 acks=_acks(details), ignored=ignored,
@@ -293,10 +293,10 @@ class PlannerConnector:
                 results.append(WriteResult(write, ok=False, error=exc))
         return results
 
-    def _manual(self, details: Mapping[str, Any], owner: str | None,
+    def _manual(self, details: Mapping[str, Any], owners: Sequence[str],
                 fmt: NumberFormat) -> tuple[ManualValue | None, tuple[IgnoredValue, ...]]:
         """The newest ``okr-value: N`` checklist item an owner wrote, and the newer ones that do not count."""
-        return choose_manual(_typed_values(details), owners=[owner] if owner else [], fmt=fmt,
+        return choose_manual(_typed_values(details), owners=list(owners), fmt=fmt,
                              is_owner=lambda value, who: who.casefold() in self._ops.user_names(value.author))
 
     # -- people ------------------------------------------------------------------------------------

@@ -129,17 +129,18 @@ def manual_owner_checks(settings: Settings, tracker: str) -> list[Check]:
         measure = kr.measure
         if kr.home is None or kr.home.tracker != tracker or getattr(measure, "source", None) != "manual":
             continue
-        if not kr.owner:
+        if not kr.owners:
             checks.append(warn(tracker, f"KR {kr.id} owner", f"KR {kr.id} takes a value typed by its owner, but "
                                "names no owner: no typed value counts", f"add owner: <person id> to KR {kr.id}"))
             continue
-        person = settings.person(kr.owner)
-        if settings.people and (person is None or tracker not in person.identities):
-            name = person.name if person is not None else kr.owner
-            checks.append(warn(tracker, f"KR {kr.id} owner", f"{name}, owner of KR {kr.id}, has no {tracker} "
-                               f"identity in the people directory: values they type on the KR's home are not used",
-                               f"add identities: {{{tracker}: <their {tracker} identity>}} to person {kr.owner} "
-                               "(okr-sync people import proposes them)"))
+        for owner in kr.owners:  # co-owners: each one's value counts, so each one needs an identity
+            person = settings.person(owner)
+            if settings.people and (person is None or tracker not in person.identities):
+                name = person.name if person is not None else owner
+                checks.append(warn(tracker, f"KR {kr.id} owner", f"{name}, owner of KR {kr.id}, has no {tracker} "
+                                   "identity in the people directory: values they type on the KR's home are not "
+                                   f"used", f"add identities: {{{tracker}: <their {tracker} identity>}} to person "
+                                   f"{owner} (okr-sync people import proposes them)"))
     return checks
 
 

@@ -59,7 +59,7 @@ def objective_id(kr_id: str, objective: str, domain: Domain) -> bool:
 
 def _selected_krs(domain: Domain, computed: Computed, objective: str | None, owner: str | None) -> list[str]:
     return [k.id for k in domain.key_results.values()
-            if (objective is None or objective in k.objective_ids) and (owner is None or k.owner == owner)
+            if (objective is None or objective in k.objective_ids) and (owner is None or owner in k.all_owners)
             and k.id in computed.key_results]
 
 
@@ -87,7 +87,8 @@ def _kr_json(status: KrStatus, domain: Domain) -> dict[str, Any]:
         "progress": round(status.progress, 4), "score": status.band.value, "status": status.status.value,
         "expected": round(status.expected, 4),
         "forecast": None if status.forecast is None else round(status.forecast, 4),
-        "current": status.current, "unit": status.unit, "owner": kr.owner, "department": kr.department,
+        "current": status.current, "unit": status.unit, "owner": kr.owner, "owners": list(kr.all_owners),
+        "department": kr.department, "departments": list(kr.departments or ((kr.department,) if kr.department else ())),
         "kind": kr.kind.value,
         "provenance": {"rule": prov.rule, "items": list(prov.item_keys), "manual_author": prov.manual_author,
                        "manual_at": prov.manual_at.isoformat() if prov.manual_at else None,
@@ -183,7 +184,8 @@ def status_table(domain: Domain, computed: Computed, *, objective: str | None = 
         for kr in krs:
             s = computed.key_results[kr.id]
             forecast = pct(s.forecast) + ("*" if s.forecast_reconstructed else "")
-            table.add_row(f"  {kr.id} {kr.title}", names.get(kr.owner or "", kr.owner or "–"), pct(s.progress),
+            table.add_row(f"  {kr.id} {kr.title}", ", ".join(names.get(o, o) for o in kr.all_owners) or "–",
+                          pct(s.progress),
                           status_word(s.status.value),
                           forecast)
             reconstructed = reconstructed or s.forecast_reconstructed

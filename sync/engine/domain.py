@@ -77,12 +77,15 @@ class Domain:
                   and isinstance(kr.measure, MetricMeasure) and kr.measure.source == "manual"}
         owners = {kr.id: self.identities.get(kr.owner, {}).get(tracker, kr.owner)
                   for kr in self.key_results.values() if kr.owner}
+        co_owners = {kr.id: tuple(self.identities.get(o, {}).get(tracker, o) for o in kr.all_owners)
+                     for kr in self.key_results.values() if len(kr.all_owners) > 1}
         paths: dict[str, tuple[str, ...]] = {}
         for kr in self.key_results.values():
             if isinstance(kr.measure, MetricMeasure) and kr.measure.field in numbers and kr.id in self.field_paths:
                 paths[kr.measure.field] = (*paths.get(kr.measure.field, ()), f"{self.field_paths[kr.id]} (KR {kr.id})")
         return PullSpec(kr_homes=homes, number_fields=numbers, manual_homes=manual, owners=owners,
-                        kr_ids=frozenset(self.key_results), locale=self.locale, number_paths=paths)
+                        kr_ids=frozenset(self.key_results), locale=self.locale, number_paths=paths,
+                        co_owners=co_owners)
 
 
 def home_item(ref: cfg.HomeRef | None, settings: Settings) -> HomeItem | None:
@@ -108,6 +111,13 @@ def _measure(measure: cfg.MetricMeasure | cfg.CompletionMeasure) -> tuple[Measur
         fld, status = source.sum_field or source.max_field or source.last_field, None
     return MetricMeasure(measure.baseline, measure.target, measure.stretch, measure.unit, kind, fld, status,
                          source.items), source.tracker
+
+
+def _departments(settings: Settings, declared: str | None, owners: list[str]) -> tuple[str, ...]:
+    """The KR's department (declared, else its first owner's), then every co-owner's, each once."""
+    found = [declared or _department(settings, owners[0] if owners else None),
+             *(_department(settings, owner) for owner in owners[1:])]
+    return tuple(dict.fromkeys(d for d in found if d))
 
 
 def _department(settings: Settings, person_id: str | None) -> str | None:
@@ -136,6 +146,7 @@ def build_domain(settings: Settings) -> Domain:
             key_results[kr.id] = KeyResult(
                 id=kr.id, title=kr.title, objective_ids=(objective.id, *kr.objectives), owner=kr.owner,
                 department=kr.department or _department(settings, kr.owner), kind=KrKind(kr.kind), measure=measure,
+                owners=tuple(kr.owners), departments=_departments(settings, kr.department, kr.owners),
                 weight=kr.weight,
                 home=home_item(kr.home, settings), confidence=kr.confidence,
             )

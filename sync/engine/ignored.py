@@ -40,10 +40,12 @@ def sentences_read(domain: Domain, states: Mapping[HomeItem, HomeState],
         for value in state.ignored:
             if directory is not None:
                 value = replace(value, name=directory.display(tracker, value.name))
-            if not value.reason and kr.owner and tracker not in domain.identities.get(kr.owner, {}):
-                owner = directory.display(tracker, kr.owner) if directory is not None else kr.owner
+            unknown = [o for o in kr.all_owners if tracker not in domain.identities.get(o, {})]
+            if not value.reason and unknown:
+                names = ", ".join(directory.display(tracker, o) if directory is not None else o for o in unknown)
                 value = replace(value, reason=f"{value.name} is not the KR owner as far as okr-sync knows: "
-                                              f"{owner} has no {tracker} identity in the people directory; add it")
+                                              f"{names} {'has' if len(unknown) == 1 else 'have'} no {tracker} "
+                                              "identity in the people directory; add it")
             lines.append(value.sentence())
         found[kr.id] = tuple(lines)
     return found

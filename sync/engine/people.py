@@ -85,7 +85,7 @@ def weekly_plan(owner: str, week: str, domain: Domain, settings: Settings,
     monday, sunday = week_bounds(week)
     plans = []
     for kr in domain.key_results.values():
-        if kr.owner != owner:
+        if owner not in kr.all_owners:  # co-owners each see the KR in their week
             continue
         items = domain.linked_work(kr.id, items_by_kr.get(kr.id, []))
         planned = [i for i in items if is_planned_for(i, week, monday, sunday)]
@@ -99,7 +99,7 @@ def weekly_plan(owner: str, week: str, domain: Domain, settings: Settings,
 
 def owners(domain: Domain) -> Sequence[str]:
     """Every KR owner, in order of first appearance."""
-    return list(dict.fromkeys(kr.owner for kr in domain.key_results.values() if kr.owner))
+    return list(dict.fromkeys(o for kr in domain.key_results.values() for o in kr.all_owners))
 
 
 # -- okr-sync people import ----------------------------------------------------------------------------

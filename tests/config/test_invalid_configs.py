@@ -93,7 +93,8 @@ CASES = [
     ("unknown-parent", "    owner: maria", "    owner: maria\n    parents: [OBJ9]", "objectives.0.parents.0", 54,
      "unknown objective 'OBJ9'; did you mean 'OBJ1'?"),
     ("kr-without-owner", "        owner: joao\n", "", "objectives.0.key_results.0.owner", 56,
-     "KR OBJ1-KR1 has no owner; every KR needs one accountable person"),
+     "KR OBJ1-KR1 has no owner; every KR needs one accountable person (owner: <person>, or owners: "
+     "[<person>, <person>] for co-owners)"),
     ("baseline-equals-target", "          target: 52", "          target: 40",
      "objectives.0.key_results.0.measure.target", 64, "target equals baseline (40); a KR must move the number"),
     ("stretch-wrong-side", "          target: 52", "          target: 52\n          stretch: 45",
