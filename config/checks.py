@@ -256,13 +256,13 @@ def _people(data: dict[str, Any], objectives: list[tuple[int, dict[str, Any]]]) 
         for k_index, kr in _items(objective.get("key_results")):
             named = [("owner", kr.get("owner"))] if kr.get("owner") is not None else []
             named += [(f"owners.{i}", o) for i, o in enumerate(_owners_list(kr))]
-            for key, owner in named:
+            for where, owner in named:
                 if str(owner) not in ids:
-                    yield Problem(f"{at}.key_results.{k_index}.{key}",
+                    yield Problem(f"{at}.key_results.{k_index}.{where}",
                                   f"unknown person '{owner}'{_suggest(owner, ids)} (owners are ids of the people "
                                   "directory)")
                 elif cross and not kr.get("department") and not departments.get(str(owner)):
-                    yield Problem(f"{at}.key_results.{k_index}.{key}",
+                    yield Problem(f"{at}.key_results.{k_index}.{where}",
                                   f"{owner} owns a KR of the cross-sector objective {objective.get('id')} but has "
                                   "no department; give the person (or the KR) a department")
 
