@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,7 +64,10 @@ class User:
     email: str
     pat: str | None = None
     scopes: frozenset[str] = frozenset({"vso.work_write"})
-    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    id: str = ""
+
+    def __post_init__(self) -> None:
+        self.id = self.id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"ado-user/{self.email}"))  # stable across runs
 
     @property
     def descriptor(self) -> str:
@@ -229,8 +233,14 @@ def render_comment(comment: Comment, base: str, project: str) -> dict[str, Any]:
     """A comment as the Comments API (7.1-preview.4) answers it."""
     return {"workItemId": comment.work_item_id, "commentId": comment.id, "id": comment.id,
             "version": comment.version, "text": comment.text, "format": comment.format,
-            "renderedText": comment.text if comment.format == "html" else f"<p>{comment.text}</p>",
+            "renderedText": _rendered(comment),
             "createdBy": comment.created_by.ref(), "createdDate": render_time(comment.created),
             "modifiedBy": comment.modified_by.ref(), "modifiedDate": render_time(comment.modified),
             "isDeleted": False,
             "url": f"{base}/{project}/_apis/wit/workItems/{comment.work_item_id}/comments/{comment.id}"}
+
+
+def _rendered(comment: Comment) -> str:
+    """What the web shows: HTML comments are dropped by the service's sanitiser (Markdown is kept in ``text``)."""
+    text = re.sub(r"<!--.*?-->", "", comment.text, flags=re.DOTALL)
+    return text if comment.format == "html" else f"<p>{text.strip()}</p>"

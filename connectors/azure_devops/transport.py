@@ -43,7 +43,8 @@ ADO_RULES: tuple[Rule, ...] = (
                          "(scope Work Items Read & Write, not expired, organisation right)"),
     Rule(403, AuthError, "permission missing for {subject}: {detail}; the okr-sync account needs the Contributors "
                          "role on the project (edit work items in this node)"),
-    Rule(412, SkippableError, "{subject} was changed by someone else since okr-sync read it ({detail})"),
+    Rule(412, SkippableError, "{subject} was changed by someone else since okr-sync read it ({detail})",
+         body_contains=CONFLICT),
     Rule(409, SkippableError, "{subject} was changed by someone else since okr-sync read it ({detail})",
          body_contains=CONFLICT),
     Rule(400, SkippableError, "{subject} was changed by someone else since okr-sync read it ({detail})",
@@ -65,8 +66,9 @@ RULES: tuple[Rule, ...] = (
 
 
 def is_conflict(error: SyncError) -> bool:
-    """Whether ``error`` is Azure DevOps refusing a stale ``/rev`` test (412, or TF26071 in a 400/409)."""
-    return error.http_status == 412 or CONFLICT in error.message
+    """Whether ``error`` is Azure DevOps refusing a stale ``/rev`` test (TF26071 in a 412, 400 or 409; a bare
+    412 is retried as it is, by the default rule)."""
+    return CONFLICT in error.message
 
 
 class _CountingAdapter(requests.adapters.HTTPAdapter):

@@ -39,7 +39,6 @@ from okr_sync.mapping import (
     rule_from_label,
     rules_in_comment,
     status_marker,
-    wrap_marker,
 )
 from okr_sync.mapping.numbers import NumberFormat
 from okr_sync.mapping.typed import IgnoredValue, TypedValue, choose_manual
@@ -62,9 +61,8 @@ def same_text(a: str | None, b: str | None) -> bool:
 
 
 def status_body(desired: DesiredHome) -> str:
-    """The status comment: its marker, then the rendered status."""
-    marker = wrap_marker(status_marker(desired.subject_id), "markdown")
-    return f"{marker}\n{render_status_block(desired.status, 'markdown').rstrip()}\n"
+    """The status comment: the rendered status, its marker first."""
+    return render_status_block(desired.status, "markdown").rstrip() + "\n"
 
 
 def checkin_body(desired: DesiredHome) -> str:

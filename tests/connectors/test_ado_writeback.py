@@ -12,6 +12,8 @@ from okr_sync.connectors.azure_devops.connector import AzureDevOpsConnector
 from okr_sync.connectors.base import DesiredHome, PullSpec
 from okr_sync.mapping import CheckIn, HomeItem, ItemRef, KrStatusValue, WeekExecution
 from okr_sync.mapping.markers import checkin_marker, wrap_marker
+from okr_sync.sandbox.ado import AdoEmulator
+from okr_sync.sandbox.ado_store import AdoError
 from tests.contract.harness_azure_devops import NO_SLEEP, Client, kr_status, settings_for
 
 
@@ -63,18 +65,31 @@ def test_rev_conflict_rereads_and_reapplies_once(make_sandbox: Callable[..., Any
     assert connector.requests_made - before == 3, "PATCH refused (412), GET fresh copy, PATCH again"
 
 
+class AlwaysChanged(AdoEmulator):
+    """Someone else changes every work item right before each okr-sync update (412 TF26071 every time)."""
+
+    def _patch(self, request: Any, user: Any, base: str, item: str, project: str | None = None) -> Any:
+        raise AdoError(412, "TF26071: This work item has been changed by someone else since you opened it.",
+                       "WorkItemRevisionMismatchException")
+
+
 def test_second_conflict_fails_that_write_only(make_sandbox: Callable[..., Any],
                                                control_of: Callable[..., Any]) -> None:
-    sb, client, connector = _setup(make_sandbox)
+    sb = make_sandbox("empty", emulator_factories={"azure_devops": AlwaysChanged})
+    client = Client(sb)
+    connector = AzureDevOpsConnector("ado", settings_for(sb), sleep=NO_SLEEP)
     home = HomeItem("ado", str(client.create("KR home", kind="Epic")))
     spec = PullSpec(kr_homes={"OBJ1-KR1": home})
     writes = connector.plan_writes([_desired(home)], connector.read_homes([home], spec))
-    control_of(sb).fault("PATCH /ado/okr/_apis/wit/workitems/*", "412", times=2)
+    control = control_of(sb)
+    control.reset_requests()
     results = {r.write.target: r for r in connector.apply(writes)}
     assert not results["status tag"].ok and results["status comment"].ok
     error = results["status tag"].error
     assert error is not None and "changed by someone else" in error.message
     assert "okr-status" not in str(client.get(int(home.key))["fields"].get("System.Tags"))
+    patches = sum(n for route, n in control.requests()["by_route"].items() if route.startswith("PATCH "))
+    assert patches == 2, "one re-read and one re-apply, then the write is left for the next cycle"
 
 
 def test_comments_are_found_by_marker_and_author_past_continuation_tokens(make_sandbox: Callable[..., Any]) -> None:

@@ -21,7 +21,7 @@ from okr_sync.engine.runtime import secrets_of
 from okr_sync.sandbox.fixtures.demo_story import AS_OF
 from tests.sync.crash_harness import marker_counts, normalised_state
 
-TRACKERS = {"jira", "gitlab", "planner"}
+TRACKERS = {"jira", "gitlab", "planner", "azure_devops"}
 WEEK = "2026-W47"  # the week before the demo's today: every KR gets a check-in comment / note / block
 
 

@@ -36,7 +36,7 @@ from tests.sync.support import demo_settings, sqlite_url
 
 pytestmark = pytest.mark.reliability
 
-MOUNTS = {"jira": "/jira", "gitlab": "/gitlab", "planner": "/graph/v1.0"}
+MOUNTS = {"jira": "/jira", "gitlab": "/gitlab", "planner": "/graph/v1.0", "azure_devops": "/ado"}
 DAYS = (0, 1)  # the engine's clock per cycle (days after the demo's today): status and pace change daily
 SOAK_DAYS = (0, 1, 2, 3, 4)
 SOAK_SEEDS = (2, 3, 4, 5)

@@ -32,9 +32,11 @@ WEEK = "2026-W47"  # the week before the demo's today: every KR has a check-in t
 OKR_SYNC = str(Path(sys.executable).parent / "okr-sync")
 NOW = AS_OF.isoformat()
 _MOUNTS = {"jira": ("SANDBOX_JIRA_URL", "/jira"), "gitlab": ("SANDBOX_GITLAB_URL", "/gitlab"),
-           "planner": ("SANDBOX_GRAPH_URL", "/graph/v1.0")}
+           "planner": ("SANDBOX_GRAPH_URL", "/graph/v1.0"), "azure_devops": ("SANDBOX_AZURE_DEVOPS_URL", "/ado/okr")}
 _VOLATILE = {"updated", "created", "updated_at", "created_at", "last_edited_at", "@odata.etag", "changelog",
-             "lastModifiedDateTime", "createdDateTime", "assignedDateTime", "completedDateTime"}
+             "lastModifiedDateTime", "createdDateTime", "assignedDateTime", "completedDateTime",
+             # Azure DevOps: every write is a revision; comment ids and versions follow the order of writes
+             "rev", "System.Rev", "System.ChangedDate", "commentId", "version", "createdDate", "modifiedDate"}
 _PORT = re.compile(r"http://127\.0\.0\.1:\d+")
 MARKER = re.compile(r"okr-sync:(?:status|checkin):[A-Za-z0-9][A-Za-z0-9-]*(?::\d{4}-W\d\d)?")
 
