@@ -254,7 +254,7 @@ def _people(data: dict[str, Any], objectives: list[tuple[int, dict[str, Any]]]) 
                                          " (owners are ids of the people directory)")
         cross = len(set(objective.get("departments") or [])) >= 2
         for k_index, kr in _items(objective.get("key_results")):
-            named = [("owner", kr.get("owner"))] if kr.get("owner") is not None else []
+            named: list[tuple[str, Any]] = [("owner", kr.get("owner"))] if kr.get("owner") is not None else []
             named += [(f"owners.{i}", o) for i, o in enumerate(_owners_list(kr))]
             for where, owner in named:
                 if str(owner) not in ids:
