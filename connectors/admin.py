@@ -138,8 +138,13 @@ class _ModuleAdmin:
         """The module's ``doctor(connector, spec, homes, people)``."""
         return list(self._module.doctor(self._connector, spec, homes, people))
 
-    def setup_plan(self, homes: Mapping[str, Any] | None = None) -> list[SetupStep]:
-        """The module's ``setup_plan(connector, homes)``."""
+    def setup_plan(self, homes: Mapping[str, Any] | None = None, spec: Any = None) -> list[SetupStep]:
+        """The module's ``setup_plan(connector, homes)``; ``spec`` (the fields KR measures read) too when the
+        module takes it."""
+        import inspect
+
+        if spec is not None and "spec" in inspect.signature(self._module.setup_plan).parameters:
+            return list(self._module.setup_plan(self._connector, homes, spec=spec))
         return list(self._module.setup_plan(self._connector, homes))
 
     def apply_setup(self, steps: Any) -> list[StepResult]:

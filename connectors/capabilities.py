@@ -79,8 +79,9 @@ class Administers(Protocol):
         """Read-only checks, each failing one with its fix."""
         ...
 
-    def setup_plan(self, homes: Mapping[str, HomeItem] | None = None) -> list[SetupStep]:
-        """What the tracker lacks for okr-sync (empty once set up)."""
+    def setup_plan(self, homes: Mapping[str, HomeItem] | None = None,
+                   spec: PullSpec | None = None) -> list[SetupStep]:
+        """What the tracker lacks for okr-sync (empty once set up); ``spec``: the fields KR measures read."""
         ...
 
     def apply_setup(self, steps: Sequence[SetupStep]) -> list[StepResult]:

@@ -122,7 +122,7 @@ def doctor(conn: JiraConnector, spec: PullSpec, homes: Mapping[str, HomeItem],
                                                 "tokens", CLOUD_BASIC.format(name=name)))
     checks.append(ok(name, "credentials", f"signed in as {me.get('displayName') or me.get('name') or 'okr-sync'}"))
     checks += _permissions(conn, homes)
-    checks += _fields(conn)
+    checks += _fields(conn, measure_fields(spec))
     checks += _homes(conn, homes)
     checks.append(webhook_check(name, s.webhook_secret, "webhook_secret",
                                 f"give the same secret to the Jira webhook posting to /webhooks/{name}"))
@@ -167,19 +167,28 @@ def _permissions(conn: JiraConnector, homes: Mapping[str, HomeItem]) -> list[Che
     return checks
 
 
-def _fields(conn: JiraConnector) -> list[Check]:
+def measure_fields(spec: PullSpec) -> list[tuple[str, str, str]]:
+    """(KR keys, field name, "any") for every number field a KR measure reads from this tracker: a mistyped
+    ``sum_field`` must not pass the doctor (issue 19). Any type: text is read in the locale."""
+    return [(" and ".join(spec.number_paths.get(ref, ())) or f"number field {ref}", ref, "any")
+            for ref in sorted(spec.number_fields)]
+
+
+def _fields(conn: JiraConnector, measures: list[tuple[str, str, str]] | None = None) -> list[Check]:
     name = conn.name
     catalogue, problem = attempt(name, "fields", "grant the okr-sync account Browse Projects", conn.catalogue)
     if problem is not None:
         return [problem]
     checks = []
-    for setting, ref, kind in wanted_fields(conn):
+    for setting, ref, kind in [*wanted_fields(conn), *(measures or [])]:
         topic = f"field {ref}"
+        where = setting if setting.startswith(("objectives", "number field")) else f"trackers.{name}.{setting}"
         try:
             found = catalogue.resolve(ref, setting=setting)
         except ConfigurationError as exc:
-            checks.append(fail(name, topic, exc.problems[0].message,
-                               f"run okr-sync setup jira --apply to create it, or correct trackers.{name}.{setting}"))
+            checks.append(fail(name, topic, f"{where}: {exc.problems[0].message}"
+                               if where == setting else exc.problems[0].message,
+                               f"run okr-sync setup jira --apply to create it, or correct {where}"))
             continue
         accepted = FIELD_TYPES[kind][2] if kind in FIELD_TYPES else None
         if accepted is not None and found.schema_type not in accepted:
@@ -294,15 +303,18 @@ def _people(conn: JiraConnector, people: Mapping[str, str]) -> list[Check]:
 
 # --- set-up ------------------------------------------------------------------------------------------
 
-def setup_plan(conn: JiraConnector, homes: Mapping[str, HomeItem] | None = None) -> list[SetupStep]:
+def setup_plan(conn: JiraConnector, homes: Mapping[str, HomeItem] | None = None,
+               spec: PullSpec | None = None) -> list[SetupStep]:
     """What the site lacks of what the configuration names (fields, status options); empty when complete.
 
-    ``homes`` is accepted for a uniform interface; Jira fields are site-wide.
+    ``homes`` is accepted for a uniform interface; Jira fields are site-wide. ``spec`` adds the number
+    fields KR measures read (``sum_field`` …): a missing one is proposed as a number field.
     """
     name, catalogue = conn.name, conn.catalogue()
     steps: list[SetupStep] = []
     created: list[str] = []
-    for setting, ref, kind in wanted_fields(conn):
+    measures = [(setting, ref, "number") for setting, ref, _ in measure_fields(spec)] if spec is not None else []
+    for setting, ref, kind in [*wanted_fields(conn), *measures]:
         if kind not in FIELD_TYPES or catalogue.find(ref) is not None:
             continue
         if ref.startswith("customfield_"):

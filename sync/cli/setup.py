@@ -54,7 +54,8 @@ def run_setup(settings: Settings, which: str, *, apply: bool,
     from okr_sync.connectors.registry import connector_class
     from okr_sync.engine.domain import build_domain
 
-    homes = build_domain(settings).homes()
+    domain = build_domain(settings)
+    homes = domain.homes()
     run = SetupRun()
     for name in trackers_for(settings, which):
         tracker = settings.trackers[name]
@@ -64,7 +65,7 @@ def run_setup(settings: Settings, which: str, *, apply: bool,
             if admin is None:
                 raise ConfigurationError(f"the {tracker.kind} connector offers no set-up yet; create what "
                                          "docs/admin-guide.md lists by hand")
-            run.planned[name] = list(admin.setup_plan(homes))
+            run.planned[name] = list(admin.setup_plan(homes, spec=domain.pull_spec(name)))
             if apply and run.planned[name]:
                 run.results[name] = list(admin.apply_setup(run.planned[name]))
         finally:

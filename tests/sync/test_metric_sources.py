@@ -102,3 +102,46 @@ def test_gitlab_sum_reads_done_items_unless_any_is_asked(make_sandbox: Callable[
     assert report.computed.key_results["OBJ1-KR1"].current == 125.0
     assert report.computed.key_results["OBJ1-KR2"].current == 175.0
     assert report.problems == []
+
+
+def test_doctor_checks_every_field_a_krs_measure_reads(make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    from okr_sync.cli.doctor import run_doctor
+
+    site = harness_jira.JiraSite(make_sandbox("empty", jira_deployment="cloud"))
+    try:
+        site.okr_fields()
+        site.create_field("Recovered", "number")
+        home = site.create_issue("KR home", kind="Key Result")
+        tracker = harness_jira.settings(site.info)
+        typo = {**metric("sum_field"), "source": {"tracker": "t", "sum_field": "Recoverd"}}
+        config = settings(tmp_path, "t", tracker, [kr("OBJ1-KR1", {"tracker": "t", "key": home}, metric("sum_field")),
+                                                   kr("OBJ1-KR2", {"tracker": "t", "key": home}, typo)])
+        checks = {c.topic: c for c in run_doctor(config).checks}
+    finally:
+        site.close()
+    assert checks["field Recovered"].level == "ok"
+    bad = checks["field Recoverd"]
+    assert bad.level == "fail"
+    assert bad.detail.startswith("objectives[0].key_results[1].measure.source.sum_field (KR OBJ1-KR2): no Jira field "
+                                 "named 'Recoverd'; did you mean 'Recovered'")
+    assert bad.fix == ("run okr-sync setup jira --apply to create it, or correct "
+                       "objectives[0].key_results[1].measure.source.sum_field (KR OBJ1-KR2)")
+
+
+def test_setup_proposes_a_field_a_krs_measure_reads(make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    from okr_sync.cli.setup import run_setup
+
+    site = harness_jira.JiraSite(make_sandbox("empty", jira_deployment="cloud"))
+    try:
+        site.okr_fields()
+        home = site.create_issue("KR home", kind="Key Result")
+        tracker = harness_jira.settings(site.info)
+        config = settings(tmp_path, "t", tracker, [kr("OBJ1-KR1", {"tracker": "t", "key": home}, metric("sum_field"))])
+        planned = run_setup(config, "jira", apply=False).planned["t"]
+        assert [(s.action, s.target) for s in planned] == [("create field", "Recovered"), ("manual", "Recovered")]
+        assert planned[0].detail == ("number custom field for objectives[0].key_results[0].measure.source.sum_field "
+                                     "(KR OBJ1-KR1)")
+        run_setup(config, "jira", apply=True)
+        assert site.field_id("Recovered") is not None
+    finally:
+        site.close()
