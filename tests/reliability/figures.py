@@ -152,7 +152,9 @@ def render(data: dict[str, Any]) -> str:
             "",
         ]
         if kills.get("parameters"):
-            lines += [f"Run parameters: {kills['parameters']}.", ""]
+            took = kills.get("_run", {}).get("seconds", "-")
+            lines += [f"Run parameters: {kills['parameters']}; the soak session that measured them took {took} s "
+                      "(wall clock, `make soak` or `pytest tests/reliability -m soak`).", ""]
     lines += ["Kill-at-every-write-step scenarios (before and after the write landed) live in",
               "`tests/sync/test_crash_safety.py`, and kills right after a committed pull (before home items are",
               "read, between two trackers' pulls) with people's edits on home items in",
