@@ -118,6 +118,9 @@ class AzureDevOpsConnector:
             try:
                 comments = self.comments(home.key)
                 values["comments"] = own_comments(comments, self.me())
+                if any(not isinstance(c.get("text"), str) for c in comments if not c.get("isDeleted")):
+                    values["error"] = (f"home work item {home.key}: Azure DevOps answered a comment without text; "
+                                       "okr-sync writes no comment there this cycle (it could duplicate its own)")
             except DeferredError:
                 raise  # the tracker asked for a pause: no further request this cycle
             except SyncError as exc:  # unknown comments: writing one now could duplicate it

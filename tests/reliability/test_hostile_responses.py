@@ -1,5 +1,5 @@
 """Hostile tracker answers (issue 12): wrong types, missing fields, huge strings, unicode/RTL, HTML error
-pages, truncated JSON — from Jira, GitLab and Graph, while okr-sync pulls and writes.
+pages, truncated JSON — from Jira, GitLab, Graph and Azure DevOps, while okr-sync pulls and writes.
 
 Each case runs one cycle of the demo restricted to one tracker against the real emulators, with one
 route's answers rewritten (:mod:`tests.reliability.tampering`). Expected:
@@ -73,6 +73,15 @@ PL_TASK = ("GET", "/planner/tasks/{task_id}")
 PL_DETAILS = ("GET", "/planner/tasks/{task_id}/details")
 PL_BUCKETS = ("GET", "/planner/plans/{plan_id}/buckets")
 PL_PATCH = ("PATCH", "/planner/tasks/{task_id}/details")
+ADO_WIQL = ("POST", "/okr/{project}/_apis/wit/wiql")
+ADO_BATCH = ("POST", "/okr[/{project}]/_apis/wit/workitemsbatch")
+ADO_COMMENTS = ("GET", "/okr/{project}/_apis/wit/workitems/{item}/comments")
+ADO_EDIT = ("PATCH", "/okr/{project}/_apis/wit/workitems/{item}/comments/{cid}")
+
+
+def ado_field(name: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """Set an Azure DevOps field (reference names hold dots, so not through :func:`setter`)."""
+    return lambda entry: entry.get("fields", {}).update({name: value}) if isinstance(entry, dict) else None
 
 # id → (tracker, (method, route), rewrite, must a problem be recorded?)
 CASES: dict[str, tuple[str, tuple[str, str], Rewrite, bool]] = {
@@ -124,8 +133,23 @@ CASES: dict[str, tuple[str, tuple[str, str], Rewrite, bool]] = {
         lambda d: d.update(description=42)), False),
     "planner-buckets-html": ("planner", PL_BUCKETS, raw("200 OK", HTML, "text/html"), True),
     "planner-patch-answer-garbage": ("planner", PL_PATCH, raw(body=b"\xff\xfe{"), False),
+    "ado-wiql-html": ("azure_devops", ADO_WIQL, raw("200 OK", HTML, "text/html"), True),
+    "ado-wiql-truncated": ("azure_devops", ADO_WIQL, truncated(), True),
+    "ado-wiql-items-a-dict": ("azure_devops", ADO_WIQL, json_edit(lambda d: d.update(workItems={"a": 1})), True),
+    "ado-batch-value-a-dict": ("azure_devops", ADO_BATCH, json_edit(lambda d: d.update(value={"a": 1})), True),
+    "ado-tags-a-list": ("azure_devops", ADO_BATCH, first("value", 5, ado_field("System.Tags", ["x"])), False),
+    "ado-title-huge": ("azure_devops", ADO_BATCH, first("value", 3, ado_field("System.Title", HUGE)), False),
+    "ado-title-rtl": ("azure_devops", ADO_BATCH, first("value", 5, ado_field("System.Title", RTL)), False),
+    "ado-state-unknown": ("azure_devops", ADO_BATCH, first("value", 5, ado_field("System.State", "Exploded")),
+                          False),
+    "ado-changed-garbage": ("azure_devops", ADO_BATCH, first("value", 5, ado_field("System.ChangedDate", "\u202e")),
+                            False),
+    "ado-id-a-string": ("azure_devops", ADO_BATCH, first("value", 5, setter("id", "three")), False),
+    "ado-comments-html": ("azure_devops", ADO_COMMENTS, raw("200 OK", HTML, "text/html"), False),
+    "ado-comment-text-null": ("azure_devops", ADO_COMMENTS, first("comments", 50, setter("text", None)), False),
+    "ado-comment-edit-answer-garbage": ("azure_devops", ADO_EDIT, raw(body=b"\xff\xfe{"), False),
 }
-HOME_ROUTES = {ISSUE, COMMENT, GL_ISSUE, GL_NOTES, GL_PUT, PL_TASK, PL_DETAILS, PL_PATCH}
+HOME_ROUTES = {ISSUE, COMMENT, GL_ISSUE, GL_NOTES, GL_PUT, PL_TASK, PL_DETAILS, PL_PATCH, ADO_COMMENTS, ADO_EDIT}
 """For these, okr-sync's comments / notes / blocks exist before the hostile answer (a clean cycle ran a
 day earlier): misreading them as absent would duplicate them."""
 DAY = timedelta(days=1)
@@ -163,7 +187,8 @@ DEFAULT = {  # one or two per route and kind of damage; the rest run under `make
     "jira-updated-not-a-date", "jira-summary-huge", "jira-home-comments-not-a-list", "jira-comment-answer-truncated",
     "gitlab-issues-html", "gitlab-iid-a-string", "gitlab-title-rtl", "gitlab-home-description-a-list",
     "gitlab-notes-html", "planner-tasks-truncated", "planner-title-huge", "planner-patch-answer-garbage",
-    "planner-buckets-html",
+    "planner-buckets-html", "ado-wiql-html", "ado-batch-value-a-dict", "ado-title-rtl", "ado-state-unknown",
+    "ado-comments-html", "ado-comment-text-null", "ado-comment-edit-answer-garbage",
 }
 
 
