@@ -31,6 +31,12 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+READ_POSTS = ("/_apis/wit/wiql", "/_apis/wit/workitemsbatch")
+"""Azure DevOps reads by POST (a WIQL query, a batch of work items): not writes, as the sandbox counts them."""
+
+
+def _is_write(method: str, path: str) -> bool:
+    return method in WRITE_METHODS and not path.rstrip("/").lower().endswith(READ_POSTS)
 _MARKER = re.compile(rb"okr-sync:(?:status|checkin):[A-Za-z0-9:-]+")
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection", "te",
                "trailer", "upgrade"}
@@ -164,7 +170,7 @@ class TrackerProxy:
             self.seen.append(line)
             if self._hold_pattern is not None and self._hold_pattern.search(line):
                 holding, self._hold_pattern, self._hold_phase = True, None, "before"
-            elif method in WRITE_METHODS:
+            elif _is_write(method, request.path):
                 self.writes_seen += 1
                 holding = self._hold_at is not None and self.writes_seen == self._hold_at
             elif self._hold_read_after is not None and self.writes_seen >= self._hold_read_after:
@@ -175,7 +181,7 @@ class TrackerProxy:
             start_response("502 Bad Gateway", [("Content-Length", "0")])
             return []
         status, reason, headers, body = self._forward(request, environ.get("RAW_URI") or request.full_path)
-        if method in WRITE_METHODS:
+        if _is_write(method, request.path):
             found = _MARKER.search(request.get_data())
             self.journal.add(WriteRecord(self.source, method, request.path, arrived, time.monotonic(), status,
                                          found.group().decode() if found else ""))

@@ -178,6 +178,17 @@ def test_gitlab_killed_after_each_write_landed(rig: Rig) -> None:
         crash_and_restart(rig, "gitlab", "checkin", step, "after", rig.sqlite())
 
 
+@pytest.mark.timeout(900)
+def test_azure_devops_killed_after_each_write_landed(rig: Rig) -> None:
+    """Every write step of an Azure DevOps cycle with check-ins (tag patches, status and check-in comments): the
+    write landed, its answer was lost; the restart neither duplicates a comment nor loses a tag."""
+    reference = rig.reference("azure_devops", "checkin")
+    markers = marker_counts(reference.state)
+    assert set(markers.values()) == {1} and len(markers) == 5, markers  # OBJ4, two KRs, their two check-ins
+    for step in range(1, reference.writes + 1):
+        crash_and_restart(rig, "azure_devops", "checkin", step, "after", rig.sqlite())
+
+
 def _status_comment(record: WriteRecord) -> bool:
     return record.method == "POST" and record.marker.startswith("okr-sync:status:")
 
@@ -240,7 +251,7 @@ def test_planner_details_patch_landed(rig: Rig) -> None:
 @pytest.mark.soak
 @pytest.mark.timeout(3600)
 @pytest.mark.parametrize("phase", ["before", "after"])
-@pytest.mark.parametrize("tracker", ["jira", "gitlab", "planner"])
+@pytest.mark.parametrize("tracker", ["jira", "gitlab", "planner", "azure_devops"])
 def test_every_write_step_on_sqlite(rig: Rig, tracker: str, phase: str) -> None:
     """Every tracker, every write step of a cycle with check-ins, both kill points, SQLite."""
     failures = []
@@ -256,7 +267,7 @@ def test_every_write_step_on_sqlite(rig: Rig, tracker: str, phase: str) -> None:
 @pytest.mark.postgres
 @pytest.mark.timeout(3600)
 @pytest.mark.parametrize("phase", ["before", "after"])
-@pytest.mark.parametrize("tracker", ["jira", "gitlab", "planner"])
+@pytest.mark.parametrize("tracker", ["jira", "gitlab", "planner", "azure_devops"])
 def test_every_write_step_on_postgresql(rig: Rig, pg_admin: psycopg.Connection,  # noqa: F811
                                         tracker: str, phase: str) -> None:
     """Every tracker, every write step, both kill points, PostgreSQL."""
