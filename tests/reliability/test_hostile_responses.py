@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from okr_sync.config.load import load_config
-from okr_sync.sandbox.fixtures.demo_story import AS_OF
+from okr_sync.sandbox.fixtures.demo_story import AS_OF, UNKNOWN_KR
 from okr_sync.sandbox.server import Sandbox
 from okr_sync.store.state import StateStore
 from tests.reliability.figures import Figures
@@ -173,11 +173,11 @@ def reference(tracker: str, primed: bool, tmp_path: Path) -> dict[str, Any]:
             store = None
             if primed:
                 report, store = run(sb, tracker, tmp_path, f"reference-{tracker}-{primed}")
-                assert report.problems == [] and report.writes > 0
+                assert real(report.problems) == [] and report.writes > 0
             report, store = run(sb, tracker, tmp_path, f"reference-{tracker}-{primed}", full=True, store=store,
                                 later=DAY)
             store.close()
-            assert report.problems == [] and report.writes > 0
+            assert real(report.problems) == [] and report.writes > 0
             _REFERENCE[tracker, primed] = normalised_state(sb.snapshot(), {tracker})
     return _REFERENCE[tracker, primed]
 
@@ -200,6 +200,11 @@ def _params() -> list[Any]:
     return params
 
 
+def real(problems: list[str]) -> list[str]:
+    """The problems besides the demo's stray item, which names an unknown KR on purpose (listed since issue 19)."""
+    return [p for p in problems if UNKNOWN_KR not in p]
+
+
 @pytest.mark.parametrize("case", _params())
 def test_hostile_tracker_answers(case: str, tmp_path: Path, caplog: pytest.LogCaptureFixture,
                                  figures: Figures) -> None:
@@ -210,7 +215,7 @@ def test_hostile_tracker_answers(case: str, tmp_path: Path, caplog: pytest.LogCa
         store = None
         if primed:
             clean, store = run(sb, tracker, tmp_path, "hostile")
-            assert clean.problems == []
+            assert real(clean.problems) == []
         armed = tamper(sb, tracker, method, route, rewrite)
         with caplog.at_level(logging.WARNING):
             report, store = run(sb, tracker, tmp_path, "hostile", store=store, later=DAY)
@@ -220,14 +225,14 @@ def test_hostile_tracker_answers(case: str, tmp_path: Path, caplog: pytest.LogCa
         tracebacks = [r.getMessage() for r in caplog.records if r.exc_info]
         assert not tracebacks, f"tracebacks logged: {tracebacks}"
         if must_record:
-            assert report.problems, "an unreadable answer must be a recorded problem"
+            assert real(report.problems), "an unreadable answer must be a recorded problem"
         for problem in report.problems:
             assert len(problem) < 2000, "a problem must not echo a huge answer"
         assert duplicates(sb.snapshot()) == {}
         disarm(sb)
         recovered, store = run(sb, tracker, tmp_path, "hostile", full=True, store=store, later=DAY)
         store.close()
-        assert recovered.problems == [], recovered.problems
+        assert real(recovered.problems) == [], recovered.problems
         actual = normalised_state(sb.snapshot(), {tracker})
     assert not differences(expected, actual), differences(expected, actual)
     figures.add("hostile", "responses")
