@@ -9,6 +9,7 @@ which writes nothing new (see test_daemon_replays_start_no_writes).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -23,7 +24,7 @@ import pytest
 
 from okr_sync.config.load import load_text
 from okr_sync.connectors.base import WebhookEvent, WebhookRejected
-from okr_sync.connectors.registry import connector_class
+from okr_sync.connectors.registry import connector_class, plugin_for
 from tests.reliability.figures import Figures
 
 pytestmark = pytest.mark.reliability
@@ -32,6 +33,7 @@ LIMIT = 64 * 1024
 JIRA_SECRET = "jira-hook-secret-456"
 GITLAB_SECRET = "gitlab-hook-secret-xyz"
 PLANNER_STATE = "planner-client-state-qrs"
+ADO_USER, ADO_PASSWORD = "okr-hook", "ado-hook-password-tuv"
 BASE = (Path(__file__).resolve().parents[1] / "config" / "base.yaml").read_text(encoding="utf-8")
 
 
@@ -40,7 +42,12 @@ def connectors() -> dict[str, Any]:
     trackers = dict(settings.trackers)
     trackers["gitlab"] = trackers["gitlab"].model_copy(update={"webhook_secret": _secret(GITLAB_SECRET)})
     trackers["planner"] = trackers["planner"].model_copy(update={"webhook_client_state": _secret(PLANNER_STATE)})
-    return {name: connector_class(t.kind)(name, t) for name, t in trackers.items()}
+    made = {name: connector_class(t.kind)(name, t) for name, t in trackers.items()}
+    ado = plugin_for("azure_devops").settings.model_validate({
+        "kind": "azure_devops", "url": "https://dev.azure.com/agency", "auth": {"token": "unused-pat"},
+        "scope": {"project": "Portal"}, "webhook_username": ADO_USER, "webhook_password": ADO_PASSWORD})
+    made["azure_devops"] = connector_class("azure_devops")("azure_devops", ado)
+    return made
 
 
 def _secret(value: str) -> Any:
@@ -68,6 +75,13 @@ GITLAB_OK = json.dumps({"object_kind": "issue", "project": {"path_with_namespace
 PLANNER_OK = json.dumps({"value": [{"clientState": PLANNER_STATE, "changeType": "updated",
                                     "resource": "planner/tasks/abc"}]}).encode()
 GITLAB_HEADERS = {"X-Gitlab-Token": GITLAB_SECRET, "X-Gitlab-Event": "Issue Hook"}
+ADO_OK = json.dumps({"eventType": "workitem.updated", "resource": {"workItemId": 7, "rev": 3}}).encode()
+
+
+def basic(user: str = ADO_USER, password: str = ADO_PASSWORD) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
 DEEP = b"[" * 30_000 + b"]" * 30_000  # within the size limit, deeper than Python's recursion limit
 HUGE = b'{"a": "' + b"x" * (LIMIT + 10) + b'"}'
 Case = tuple[str, dict[str, str], bytes, int | str]  # tracker, headers, body, expected status or "ok"/"ignored"
@@ -134,6 +148,22 @@ CASES: dict[str, Case] = {
     "planner-truncated": ("planner", {}, PLANNER_OK[:40], 400),
     "planner-value-not-a-list": ("planner", {}, b'{"value": {"clientState": "x"}}', 400),
     "planner-value-of-strings": ("planner", {}, b'{"value": ["a", "b"]}', 400),
+    # Azure DevOps: the service hook's basic credentials
+    "ado-valid": ("azure_devops", basic(), ADO_OK, "ok"),
+    "ado-no-credentials": ("azure_devops", {}, ADO_OK, 401),
+    "ado-wrong-password": ("azure_devops", basic(password="guess"), ADO_OK, 401),
+    "ado-wrong-user": ("azure_devops", basic(user="someone"), ADO_OK, 401),
+    "ado-password-prefix": ("azure_devops", basic(password=ADO_PASSWORD[:-1]), ADO_OK, 401),
+    "ado-bearer": ("azure_devops", {"Authorization": f"Bearer {ADO_PASSWORD}"}, ADO_OK, 401),
+    "ado-not-base64": ("azure_devops", {"Authorization": "Basic \u202e!!"}, ADO_OK, 401),
+    "ado-unauthenticated-garbage": ("azure_devops", {}, b"\x00\xff", 401),
+    "ado-huge": ("azure_devops", basic(), HUGE, 413),
+    "ado-not-json": ("azure_devops", basic(), b"<html>502</html>", 400),
+    "ado-array": ("azure_devops", basic(), b"[]", 400),
+    "ado-deep-nesting": ("azure_devops", basic(), DEEP, 400),
+    "ado-id-a-string": ("azure_devops", basic(), ADO_OK.replace(b'"workItemId": 7', b'"workItemId": "7"'), "ignored"),
+    "ado-id-negative": ("azure_devops", basic(), ADO_OK.replace(b'"workItemId": 7', b'"workItemId": -7'), "ignored"),
+    "ado-other-event": ("azure_devops", basic(), b'{"eventType": "git.push", "resource": {"id": 1}}', "ignored"),
 }
 
 
@@ -146,6 +176,7 @@ def test_hostile_webhook_delivery(case: str, trackers: dict[str, Any], figures: 
     except WebhookRejected as exc:
         assert exc.status == expected, f"{case}: {exc.status} {exc}"
         assert JIRA_SECRET not in str(exc) and GITLAB_SECRET not in str(exc) and PLANNER_STATE not in str(exc)
+        assert ADO_PASSWORD not in str(exc)
         assert len(str(exc)) < 500, "a rejection message must stay short (no echo of the body)"
     else:
         assert isinstance(event, WebhookEvent)
