@@ -7,6 +7,7 @@ and select options, scoped labels, category names. ``setup_plan()`` lists only w
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,7 +66,9 @@ def run_setup(settings: Settings, which: str, *, apply: bool,
             if admin is None:
                 raise ConfigurationError(f"the {tracker.kind} connector offers no set-up yet; create what "
                                          "docs/admin-guide.md lists by hand")
-            run.planned[name] = list(admin.setup_plan(homes, spec=domain.pull_spec(name)))
+            takes_spec = "spec" in inspect.signature(admin.setup_plan).parameters  # the KR measures' fields
+            run.planned[name] = list(admin.setup_plan(homes, spec=domain.pull_spec(name)) if takes_spec
+                                     else admin.setup_plan(homes))
             if apply and run.planned[name]:
                 run.results[name] = list(admin.apply_setup(run.planned[name]))
         finally:
