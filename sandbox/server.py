@@ -381,15 +381,6 @@ class Sandbox:
             "fixture": self.fixture_name,
         }
 
-    def _ado_info(self, mount_url: str) -> dict[str, Any]:
-        """The Azure DevOps organisation URL, its PAT and first project."""
-        ado = self.emulators["azure_devops"]
-        state = getattr(ado, "state", None)
-        organization = getattr(state, "organization", "okr")
-        projects = list(getattr(state, "projects", {}) or ["Portal"])
-        return {"url": f"{mount_url}/{organization}", "pat": getattr(ado, "pat", "sandbox-ado-pat"),
-                "project": projects[0]}
-
     @staticmethod
     def _jira_login(state: Any, name: str, deployment: Any) -> str:
         """The basic-auth login of a Jira user: the e-mail on Cloud (which takes no user names), else the name."""
@@ -403,6 +394,15 @@ class Sandbox:
         """The bot's e-mail: the login of Jira Cloud's basic auth (e-mail + API token)."""
         bot = next((u for u in getattr(state, "users", []) if u.name == JIRA_USER), None)
         return str(bot.email) if bot is not None else f"{JIRA_USER}@sandbox.example"
+
+    def _ado_info(self, mount_url: str) -> dict[str, Any]:
+        """The Azure DevOps organisation URL, its PAT and first project."""
+        ado = self.emulators["azure_devops"]
+        state = getattr(ado, "state", None)
+        organization = getattr(state, "organization", "okr")
+        projects = list(getattr(state, "projects", {}) or ["Portal"])
+        return {"url": f"{mount_url}/{organization}", "pat": getattr(ado, "pat", "sandbox-ado-pat"),
+                "project": projects[0]}
 
     def _gitlab_names(self) -> dict[str, Any]:
         """The fixture's main GitLab group and project: from ``meta``, else its first ones, else okr."""

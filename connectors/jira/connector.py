@@ -34,8 +34,9 @@ from okr_sync.connectors.base import (
     Write,
     WriteResult,
 )
+from okr_sync.connectors.capabilities import DiscoveredKr
 from okr_sync.connectors.jira.comments import PROPERTY_KEY, CommentMemory, body_hash, property_of
-from okr_sync.connectors.jira.discover import DEFAULT_JQL, DiscoveredKr, read_kr, resolve_fields
+from okr_sync.connectors.jira.discover import DEFAULT_JQL, read_kr, resolve_fields
 from okr_sync.connectors.jira.fields import FieldCatalogue, JiraField
 from okr_sync.connectors.jira.homes import read_home, resolve_own_comments
 from okr_sync.connectors.jira.items import ItemReader
@@ -55,10 +56,6 @@ class JiraConnector:
     kind: ClassVar[str] = "jira"
     page_size: ClassVar[int] = CLOUD_PAGE
     """Issues per search request on Cloud (Server pages by up to 1000, as it echoes)."""
-    link_rules: ClassVar[frozenset[str]] = frozenset({"label", "field", "children_of_home", "issue_link",
-                                                      "title_prefix"})
-    write_targets: ClassVar[frozenset[str]] = frozenset({"field progress", "field status", "field forecast",
-                                                         "field last_sync", "status comment", "check-in comment"})
 
     def __init__(self, name: str, settings: JiraTracker, *, sleep: Callable[[float], None] = time.sleep,
                  token: str | None = None) -> None:
@@ -101,6 +98,10 @@ class JiraConnector:
         if self._write_fields is None:
             self._write_fields = WriteFields.resolve(self.settings, self.catalogue())
         return self._write_fields
+
+    def forget_fields(self) -> None:
+        """Read ``/field`` again on next use: a field was created (``okr-sync setup``) and has an id now."""
+        self._catalogue, self._write_fields = None, None
 
     def manual_field(self) -> JiraField | None:
         """``manual_value_field`` resolved, when configured."""
@@ -270,23 +271,6 @@ class JiraConnector:
         states = {home: read_home(self.session, home, WriteFields({}, None), None, None, None, self.memory)}
         resolve_own_comments(self.session, states, self.memory)
         return True if marker in (states[home].values.get("comments") or {}) else None
-
-    # --- admin: okr-sync doctor / setup (connectors/jira/admin.py) ---------------------------------------
-
-    def doctor(self, spec: PullSpec, homes: Mapping[str, HomeItem], people: Mapping[str, str]) -> list[Any]:
-        """Read-only checks of this site for ``okr-sync doctor`` (see :mod:`okr_sync.connectors.jira.admin`)."""
-        from okr_sync.connectors.jira import admin as jira_admin
-        return jira_admin.doctor(self, spec, homes, people)
-
-    def setup_plan(self, homes: Mapping[str, HomeItem] | None = None) -> list[Any]:
-        """Custom fields and select options the configuration names and the site lacks."""
-        from okr_sync.connectors.jira import admin as jira_admin
-        return jira_admin.setup_plan(self, homes)
-
-    def apply_setup(self, steps: Sequence[Any]) -> list[Any]:
-        """Create what :meth:`setup_plan` listed (never deleting or renaming anything)."""
-        from okr_sync.connectors.jira import admin as jira_admin
-        return jira_admin.apply_setup(self, steps)
 
     # --- people ---------------------------------------------------------------------------------------
 
