@@ -62,19 +62,27 @@ def reconstructed_progress(kr: KeyResult, cycle: Cycle, items: Sequence[WorkItem
     return tuple(samples)
 
 
+#: Days of recorded history from which it alone carries the forecast (the reconstruction's resolution).
+RECORDED_WEEK = 7.0
+
+
 def forecast_history(recorded: Sequence[ProgressPoint], reconstructed: Sequence[Sample],
                      min_days: float) -> tuple[tuple[ProgressPoint, ...], bool]:
     """The history a forecast should fit, and whether it leans on the reconstruction.
 
-    The recorded history alone when it spans ``min_days``; otherwise the reconstructed figures from
-    before the first recorded point, then the recorded ones.
+    The recorded history alone when it spans ``min_days`` and at least :data:`RECORDED_WEEK` (the
+    reconstruction is weekly: a day or two of recorded figures, often flat because nothing changed
+    overnight, says less about the trend than the weeks of item dates); otherwise the reconstructed
+    figures alone
+    (they end with ``now``, from the items as they are). Recorded points are not mixed in: a figure
+    recorded minutes ago by a cycle that saw only part of the items (a tracker answered badly) would
+    bend the line, and the same items must give the same forecast however the cycles went.
     """
     points = tuple(recorded)
-    if points and (max(p.at for p in points) - min(p.at for p in points)).total_seconds() >= min_days * 86400:
+    span = (max(p.at for p in points) - min(p.at for p in points)).total_seconds() / 86400 if points else 0.0
+    if points and span >= max(min_days, RECORDED_WEEK):
         return points, False
-    first = min((p.at for p in points), default=None)
-    earlier = tuple(ProgressPoint(at, value) for at, value in reconstructed
-                    if value is not None and (first is None or at < first))
-    if not earlier:
+    rebuilt = tuple(ProgressPoint(at, value) for at, value in reconstructed if value is not None)
+    if len(rebuilt) < 2:
         return points, False
-    return (*earlier, *points), True
+    return rebuilt, True

@@ -377,7 +377,19 @@ class Engine:
                     outcome.error = result.error
 
     def _record_history(self, computed: Computed, now: datetime) -> None:
-        statuses: list[KrStatus | ObjectiveStatus] = [*computed.key_results.values(), *computed.objectives.values()]
+        """Remember each KR's and objective's progress when it changed — except where it is not known yet.
+
+        A KR whose home tracker has never completed a pull (no watermark: it failed since the first
+        cycle) computes 0 % from no items; recording that would draw a jump from 0 to its real figure
+        once the tracker answers, and the forecast would read a steep trend into it. Objectives of such
+        KRs wait too.
+        """
+        unread = {name for name in self.connectors if self.store.watermark(name) is None}  # type: ignore[attr-defined]
+        homes = self.domain.homes()
+        unknown = {kr for kr in computed.key_results if kr in homes and homes[kr].tracker in unread}
+        statuses: list[KrStatus | ObjectiveStatus] = [
+            *(s for kr, s in computed.key_results.items() if kr not in unknown),
+            *(s for s in computed.objectives.values() if not unknown & set(s.kr_ids))]
         subjects = [s.kr_id if isinstance(s, KrStatus) else s.objective_id for s in statuses]
         histories = self.store.progress_histories(subjects) if bulk(self.store) else None
         for status, subject in zip(statuses, subjects, strict=True):

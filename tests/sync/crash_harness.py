@@ -36,7 +36,10 @@ _MOUNTS = {"jira": ("SANDBOX_JIRA_URL", "/jira"), "gitlab": ("SANDBOX_GITLAB_URL
 _VOLATILE = {"updated", "created", "updated_at", "created_at", "last_edited_at", "@odata.etag", "changelog",
              "lastModifiedDateTime", "createdDateTime", "assignedDateTime", "completedDateTime",
              # Azure DevOps: every write is a revision; comment ids and versions follow the order of writes
-             "rev", "System.Rev", "System.ChangedDate", "commentId", "version", "createdDate", "modifiedDate"}
+             "rev", "System.Rev", "System.ChangedDate", "commentId", "version", "createdDate", "modifiedDate",
+             # Jira: the okr-sync comment property's hash of the body sent, which links items through the
+             # sandbox's port (bodies themselves are compared, with the port normalised)
+             "sha"}
 _PORT = re.compile(r"http://127\.0\.0\.1:\d+")
 MARKER = re.compile(r"okr-sync:(?:status|checkin):[A-Za-z0-9][A-Za-z0-9-]*(?::\d{4}-W\d\d)?")
 
@@ -162,4 +165,9 @@ def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
         for index, (a, b) in enumerate(zip(expected, actual, strict=True)):
             found += differences(a, b, f"{path}[{index}]")
         return found[:10]
-    return [] if expected == actual else [f"{path}: {str(expected)[:160]!r} != {str(actual)[:160]!r}"]
+    if expected == actual:
+        return []
+    a, b = str(expected), str(actual)
+    at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    start = max(0, at - 60)
+    return [f"{path} (from character {start}): {a[start:start + 160]!r} != {b[start:start + 160]!r}"]
