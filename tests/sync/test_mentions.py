@@ -23,7 +23,7 @@ def with_joao_owning_a_gitlab_kr(settings: Settings, jira_identity: str) -> Sett
     """OBJ3-KR1 (GitLab) handed to joao.lima, who already owns OBJ1-KR1 (Jira)."""
     objectives = []
     for objective in settings.objectives:
-        krs = [kr.model_copy(update={"owner": "joao.lima"}) if kr.id == "OBJ3-KR1" else kr
+        krs = [kr.model_copy(update={"owner": "joao.lima", "owners": ["joao.lima"]}) if kr.id == "OBJ3-KR1" else kr
                for kr in objective.key_results]
         objectives.append(objective.model_copy(update={"key_results": krs}))
     people = [p.model_copy(update={"identities": {**p.identities, "jira": jira_identity}}) if p.id == "joao.lima"
