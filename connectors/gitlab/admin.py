@@ -20,13 +20,12 @@ from okr_sync.connectors.admin import Check, SetupStep, StepResult, attempt, fai
 from okr_sync.connectors.gitlab.items import split_key
 from okr_sync.connectors.gitlab.writeback import STATUS_SCOPE
 from okr_sync.mapping import HomeItem, KrStatusValue
+from okr_sync.mapping.status_colours import LABEL_COLOURS
 
 if TYPE_CHECKING:
     from okr_sync.connectors.base import PullSpec
     from okr_sync.connectors.gitlab.connector import GitLabConnector
 
-LABEL_COLOURS = {"not_started": "#868686", "on_track": "#108548", "at_risk": "#c17d10", "off_track": "#dd2b0e",
-                 "done": "#1f75cb"}
 WRITE_LEVEL = 15
 """Planner (GitLab 17.7+); Reporter (20) and above can edit issues and labels on every version."""
 ROLES = {0: "no access", 5: "Minimal access", 10: "Guest", 15: "Planner", 20: "Reporter", 30: "Developer",

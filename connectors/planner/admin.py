@@ -5,7 +5,9 @@ permission, existence in one), the plan's group listing it (``/groups/{id}/plann
 category names in each plan's details, every KR home task (and that it sits in a plan in scope), the
 ``webhook_client_state``, and every person's Entra ID user (``/users/{id}``; needs User.Read.All).
 Set-up names unnamed categories of each plan after the status categories okr-sync writes (one PATCH of
-the plan details with ``If-Match``); a category that already has a name is never renamed.
+the plan details with ``If-Match``), each in a slot of its status colour (Planner's slot colours are fixed:
+``mapping/status_colours.py``) and says so when people's own labels took that colour; a category that
+already has a name is never renamed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from okr_sync.config.errors import SyncError
 from okr_sync.connectors.admin import Check, SetupStep, StepResult, attempt, fail, ok, tls_check, warn, webhook_check
 from okr_sync.mapping import HomeItem
+from okr_sync.mapping.status_colours import PLANNER_SLOT_COLOURS, planner_slot
 
 if TYPE_CHECKING:
     from okr_sync.connectors.base import PullSpec
@@ -30,11 +33,16 @@ FIX_PERMISSION = ("grant the app registration the Microsoft Graph application pe
 
 def wanted_categories(conn: PlannerConnector) -> list[str]:
     """Category names okr-sync uses: the status categories (when written) and the blocked category."""
+    return list(dict.fromkeys(_wanted(conn).values()))
+
+
+def _wanted(conn: PlannerConnector) -> dict[str, str]:
+    """Status value (or ``blocked``) → category name, in the order setup names them."""
     s = conn.settings
-    names = list(s.write.status_categories.values()) if s.write.status_category else []
+    wanted = dict(s.write.status_categories) if s.write.status_category else {}
     if s.blocked_category:
-        names.append(s.blocked_category)
-    return list(dict.fromkeys(names))
+        wanted["blocked"] = s.blocked_category
+    return wanted
 
 
 def _get(conn: PlannerConnector, path: str, subject: str) -> Any:
@@ -162,15 +170,19 @@ def setup_plan(conn: PlannerConnector, homes: Mapping[str, HomeItem] | None = No
         names = conn.calls.category_names(plan_id)
         present = {v for v in names.values() if v}
         free = [key for key, value in names.items() if not value]
-        for category in wanted_categories(conn):
+        for status, category in _wanted(conn).items():
             if category in present:
                 continue
-            if not free:
+            try:
+                slot, reason = planner_slot(status, free)
+            except LookupError:
                 steps.append(SetupStep(conn.name, "manual", category, f"plan {plan_id} has no unnamed category "
                                        "left; free one in Planner or reuse an existing name", manual=True))
                 continue
-            slot = free.pop(0)
-            steps.append(SetupStep(conn.name, "name category", category, f"{slot} of plan {plan_id}",
+            free.remove(slot)
+            present.add(category)
+            where = f"{slot} ({PLANNER_SLOT_COLOURS.get(slot, slot)}) of plan {plan_id}"
+            steps.append(SetupStep(conn.name, "name category", category, f"{where}: {reason}" if reason else where,
                                    {"plan": plan_id, "slot": slot, "name": category}))
     return steps
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from okr_sync.mapping.status_colours import PLANNER_SLOT_COLOURS
 from tests.admin.support import demo_config, doctor_json, failures, invoke
 from tests.conftest import SandboxControl
 
@@ -20,7 +21,6 @@ trackers:
     auth: {kind: client_secret, client_secret: "${SANDBOX_PLANNER_SECRET}"}
     scope: {plans: ["${SANDBOX_PLAN_ID}"]}
 """
-CATEGORIES = ["Not started", "On track", "At risk", "Off track", "Done", "Blocked"]
 
 
 def test_setup_planner_names_free_categories_once(make_sandbox: Any, tmp_path: Path) -> None:
@@ -39,7 +39,10 @@ def test_setup_planner_names_free_categories_once(make_sandbox: Any, tmp_path: P
     assert output.count("done     planner: name category") == 6
     [details] = control.state()["planner"]["planDetails"]
     named = {k: v for k, v in details["categoryDescriptions"].items() if v}
-    assert named == {f"category{n}": name for n, name in enumerate(CATEGORIES, start=1)}
+    # acceptance 4 (issue 20): each status category sits in the slot of its colour (Planner's are fixed)
+    assert named == {"category10": "Not started", "category4": "On track", "category3": "At risk",
+                     "category2": "Off track", "category5": "Done", "category14": "Blocked"}
+    assert {PLANNER_SLOT_COLOURS[slot] for slot in named} == {"gray", "green", "yellow", "red", "blue", "orange"}
 
     control.reset_requests()
     code, output = invoke(["setup", "planner", "--apply", "--config", str(config)], sb)
