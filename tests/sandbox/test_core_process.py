@@ -1,4 +1,4 @@
-"""``python -m sandbox`` as a process: banner, info file once ready, clean stop on SIGTERM / SIGINT."""
+"""``python -m okr_sync.sandbox`` as a process: banner, info file once ready, clean stop on SIGTERM / SIGINT."""
 
 from __future__ import annotations
 
