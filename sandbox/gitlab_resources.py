@@ -138,6 +138,31 @@ def create_label(call: Call, id: str) -> Reply:
     return 201, call.state.label_json(project, label), {}
 
 
+def update_label(call: Call, id: str, label_id: str) -> Reply:
+    """``PUT /projects/:id/labels/:label_id`` (id or name) → 200; ``color``, ``description``, ``new_name``."""
+    project = call.project(id)
+    label = next((lb for lb in project.labels.values() if str(lb.id) == label_id or lb.name == label_id), None)
+    if label is None:
+        raise GitLabError(404, {"message": "404 Label Not Found"})
+    color, new_name = call.params.text("color"), call.params.text("new_name")
+    if color is None and new_name is None and "description" not in call.params:
+        raise GitLabError(400, {"error": "new_name, color, description, priority are missing, "
+                                         "at least one parameter must be provided"})
+    if color is not None and not _COLOR.match(color):
+        raise GitLabError(400, {"message": {"color": ["must be a valid color code"]}})
+    if new_name and new_name != label.name:
+        if new_name in project.labels:
+            raise GitLabError(409, {"message": "Label already exists"})
+        del project.labels[label.name]
+        label.name = new_name
+        project.labels[new_name] = label
+    if color is not None:
+        label.color = color
+    if "description" in call.params:
+        label.description = call.params.text("description")
+    return 200, call.state.label_json(project, label), {}
+
+
 def list_milestones(call: Call, id: str) -> Reply:
     """``GET /projects/:id/milestones``."""
     project = call.project(id)

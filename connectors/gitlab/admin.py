@@ -139,9 +139,14 @@ def _projects(conn: GitLabConnector, homes: Mapping[str, HomeItem]) -> list[Chec
 
 def present_labels(conn: GitLabConnector, path: str) -> set[str]:
     """Names of the ``okr-status::`` labels project ``path`` has (its own and inherited)."""
+    return set(_status_labels(conn, path))
+
+
+def _status_labels(conn: GitLabConnector, path: str) -> dict[str, dict[str, Any]]:
+    """The ``okr-status::`` labels of project ``path`` (its own and inherited) by name."""
     pages = conn.transport.pages(f"{_project(path)}/labels", subject=f"labels of {path}",
                                  query={"search": STATUS_SCOPE, "include_ancestor_groups": "true"}, retry=False)
-    return {str(label["name"]) for page in pages for label in page}
+    return {str(label["name"]): label for page in pages for label in page}
 
 
 def _labels(conn: GitLabConnector, homes: Mapping[str, HomeItem]) -> list[Check]:
@@ -215,12 +220,23 @@ def setup_plan(conn: GitLabConnector, homes: Mapping[str, HomeItem] | None = Non
         return []
     steps = []
     for path in label_projects(conn, homes or {}):
-        found = present_labels(conn, path)
+        found = _status_labels(conn, path)
         for status in KrStatusValue:
-            label = STATUS_SCOPE + status.value.replace("_", "-")
-            if label not in found:
+            label, colour = STATUS_SCOPE + status.value.replace("_", "-"), LABEL_COLOURS[status.value]
+            present = found.get(label)
+            if present is None:
                 steps.append(SetupStep(conn.name, "create label", label, f"in project {path}",
-                                       {"project": path, "name": label, "color": LABEL_COLOURS[status.value]}))
+                                       {"project": path, "name": label, "color": colour}))
+            elif str(present.get("color", "")).lower() != colour:
+                # a sync before setup let GitLab create it in its default colour: give it the status colour
+                if present.get("is_project_label", True):
+                    steps.append(SetupStep(conn.name, "recolour label", label, f"in project {path} "
+                                           f"({present.get('color')} → {colour})",
+                                           {"project": path, "id": present.get("id"), "color": colour}))
+                else:
+                    steps.append(SetupStep(conn.name, "manual", label, f"group label seen in project {path} "
+                                           f"is {present.get('color')}; set its colour to {colour} in the group's "
+                                           "labels", manual=True))
     return steps
 
 
@@ -228,6 +244,12 @@ def apply_setup(conn: GitLabConnector, steps: Sequence[SetupStep]) -> list[StepR
     """Create the labels; an existing one (409) counts as done."""
     results = []
     for step in steps:
+        if step.manual:
+            results.append(StepResult(step, True, "left to you"))
+            continue
+        if step.action == "recolour label":
+            results.append(_recolour(conn, step))
+            continue
         body = {"name": step.payload["name"], "color": step.payload["color"],
                 "description": "OKR status written by okr-sync"}
         try:
@@ -240,3 +262,14 @@ def apply_setup(conn: GitLabConnector, steps: Sequence[SetupStep]) -> list[StepR
         else:
             results.append(StepResult(step, True, "created"))
     return results
+
+
+def _recolour(conn: GitLabConnector, step: SetupStep) -> StepResult:
+    """Give an existing okr-sync status label its status colour (``PUT /projects/:id/labels/:label_id``)."""
+    try:
+        conn.transport.request("put", f"{_project(str(step.payload['project']))}/labels/{step.payload['id']}",
+                               subject=f"label {step.target} in {step.payload['project']}",
+                               body={"color": step.payload["color"]}, retry=False)
+    except SyncError as error:
+        return StepResult(step, False, error.message)
+    return StepResult(step, True, "recoloured")

@@ -90,3 +90,30 @@ def test_setup_gitlab_creates_status_labels_once(make_sandbox: Any, tmp_path: Pa
     assert (code, json.loads(output)) == (0, {"planned": {"gitlab": []}, "results": {}})
     code, output = invoke(["setup", "trello", "--config", str(config)], sb)
     assert code == 2 and "no tracker of kind or name 'trello'" in output
+
+
+def test_setup_gitlab_recolours_status_labels_a_sync_created_before_setup(make_sandbox: Any, tmp_path: Path) -> None:
+    """Issue 20: labels GitLab made in its default colour on first use get the status colour, once."""
+    import gitlab
+
+    from okr_sync.mapping.status_colours import LABEL_COLOURS
+
+    sb = make_sandbox("demo")
+    control = SandboxControl(sb.control_url)
+    with gitlab.Gitlab(sb.info["gitlab"]["url"], private_token=sb.info["gitlab"]["token"]) as gl:
+        project = gl.projects.get(sb.info["gitlab"]["project"])
+        project.labels.create({"name": "okr-status::on-track", "color": "#6699cc"})
+        project.labels.create({"name": "okr-status::done", "color": "#6699cc"})
+    config = demo_config(tmp_path)
+    code, output = invoke(["setup", "gitlab", "--apply", "--config", str(config)], sb)
+    assert code == 0, output
+    assert output.count("done     gitlab: recolour label okr-status::") == 2
+    assert output.count("done     gitlab: create label okr-status::") == 3
+    with gitlab.Gitlab(sb.info["gitlab"]["url"], private_token=sb.info["gitlab"]["token"]) as gl:
+        project = gl.projects.get(sb.info["gitlab"]["project"])
+        colours = {label.name: label.color for label in project.labels.list(search="okr-status::", get_all=True)}
+    assert colours == {"okr-status::" + status.replace("_", "-"): colour for status, colour in LABEL_COLOURS.items()}
+    control.reset_requests()
+    code, output = invoke(["setup", "gitlab", "--apply", "--config", str(config)], sb)
+    assert code == 0 and "gitlab: nothing to do" in output
+    assert control.requests()["writes"] == 0
