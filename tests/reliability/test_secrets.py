@@ -38,7 +38,7 @@ URL_PASSWORD = "url-Pass-word-0c4d2"
 
 def configured(sb: Any, tmp_path: Path, name: str, *, listen: str = "127.0.0.1:0") -> tuple[Path, dict[str, str]]:
     """The demo configuration with webhook secrets, as the product reads it; its environment."""
-    path = write_config(tmp_path / f"{name}.yaml", trackers={"jira", "gitlab", "planner"},
+    path = write_config(tmp_path / f"{name}.yaml", trackers={"jira", "gitlab", "planner", "azure_devops"},
                         state_url=f"sqlite:///{tmp_path / (name + '.db')}", listen=listen, interval="1h")
     config = yaml.safe_load(path.read_text())
     for tracker, secret in WEBHOOK_SECRETS.items():
@@ -51,7 +51,8 @@ def configured(sb: Any, tmp_path: Path, name: str, *, listen: str = "127.0.0.1:0
 def secrets_of_run(sb: Any) -> dict[str, str]:
     info = sb.info
     return {"jira token": info["jira"]["token"], "gitlab token": info["gitlab"]["token"],
-            "planner client secret": info["planner"]["client_secret"], "jira webhook": WEBHOOK_SECRETS["jira"],
+            "planner client secret": info["planner"]["client_secret"],
+            "azure devops PAT": info["azure_devops"]["pat"], "jira webhook": WEBHOOK_SECRETS["jira"],
             "gitlab webhook": WEBHOOK_SECRETS["gitlab"], "planner client state": CLIENT_STATE,
             "password in a URL": URL_PASSWORD}
 
